@@ -1,0 +1,286 @@
+"""The portal's forms. Every field has a length limit and a Polish message."""
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import EmailField
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms import TelField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+
+from konto import passwords
+from konto import taxid
+
+EMAIL_MAX = 254
+NAME_MAX = 100
+
+
+def normalize_email(value):
+    """Trimmed and lower-cased: one account per address whatever its case."""
+    return (value or "").strip().lower()
+
+
+def email_error(value):
+    """A message when the address is not valid (syntax only, no DNS), else None."""
+    if not value:
+        return _l("Podaj adres e-mail.")
+    if len(value) > EMAIL_MAX:
+        return _l("Adres e-mail może mieć najwyżej %(n)d znaków.", n=EMAIL_MAX)
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return _l("To nie jest poprawny adres e-mail, np. jan.kowalski@firma.pl.")
+    return None
+
+
+class ValidEmail:
+    """WTForms validator around email-validator."""
+
+    def __call__(self, form, field):
+        error = email_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+
+class NewPassword:
+    """The password policy (NIST SP 800-63B) as a WTForms validator."""
+
+    def __init__(self, email_field="email"):
+        self.email_field = email_field
+
+    def __call__(self, form, field):
+        email = getattr(form, self.email_field).data if self.email_field else ""
+        errors = passwords.policy_errors(field.data or "", email or "")
+        if errors:
+            raise ValidationError(errors[0])
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        locales = ["pl_PL", "pl"]
+
+
+class RegisterForm(BaseForm):
+    first_name = StringField(
+        _l("Imię"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj imię.")), Length(max=NAME_MAX, message=_l("Najwyżej 100 znaków."))],
+        render_kw={"autocomplete": "given-name", "maxlength": NAME_MAX},
+    )
+    last_name = StringField(
+        _l("Nazwisko"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj nazwisko.")), Length(max=NAME_MAX, message=_l("Najwyżej 100 znaków."))],
+        render_kw={"autocomplete": "family-name", "maxlength": NAME_MAX},
+    )
+    email = EmailField(
+        _l("Adres e-mail"),
+        filters=[normalize_email],
+        validators=[ValidEmail()],
+        render_kw={"autocomplete": "email", "maxlength": EMAIL_MAX},
+    )
+    password = PasswordField(
+        _l("Hasło"),
+        validators=[NewPassword()],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+        description=_l("Co najmniej 12 znaków. Najlepiej kilka słów, które łatwo zapamiętać."),
+    )
+    password_repeat = PasswordField(
+        _l("Powtórz hasło"),
+        validators=[
+            DataRequired(_l("Powtórz hasło.")),
+            EqualTo("password", message=_l("Hasła nie są takie same.")),
+        ],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+    )
+    accept_terms = BooleanField(
+        _l("Przeczytałem(-am) i akceptuję regulamin Konta."),
+        validators=[DataRequired(_l("Aby założyć konto, zaakceptuj regulamin."))],
+    )
+    accept_privacy = BooleanField(
+        _l("Wyrażam zgodę na przetwarzanie moich danych osobowych w celu korzystania z Konta."),
+        validators=[DataRequired(_l("Aby założyć konto, wyraź zgodę na przetwarzanie danych osobowych."))],
+    )
+    accept_marketing = BooleanField(
+        _l("Chcę otrzymywać informacje o nowościach i ofertach (opcjonalnie, można wycofać w każdej chwili).")
+    )
+
+
+class LoginForm(BaseForm):
+    email = EmailField(
+        _l("Adres e-mail"),
+        filters=[normalize_email],
+        validators=[DataRequired(_l("Podaj adres e-mail.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "username", "maxlength": EMAIL_MAX},
+    )
+    password = PasswordField(
+        _l("Hasło"),
+        validators=[DataRequired(_l("Podaj hasło.")), Length(max=passwords.MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH},
+    )
+    remember = BooleanField(_l("Zapamiętaj mnie na tym urządzeniu"))
+    next = HiddenField()
+
+
+class EmailOnlyForm(BaseForm):
+    """Forgotten password and resend activation: just the address."""
+
+    email = EmailField(
+        _l("Adres e-mail"),
+        filters=[normalize_email],
+        validators=[ValidEmail()],
+        render_kw={"autocomplete": "email", "maxlength": EMAIL_MAX},
+    )
+
+
+class NewPasswordForm(BaseForm):
+    password = PasswordField(
+        _l("Nowe hasło"),
+        validators=[NewPassword(email_field=None)],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+        description=_l("Co najmniej 12 znaków. Po zmianie hasła wszystkie inne sesje zostaną zakończone."),
+    )
+    password_repeat = PasswordField(
+        _l("Powtórz nowe hasło"),
+        validators=[
+            DataRequired(_l("Powtórz hasło.")),
+            EqualTo("password", message=_l("Hasła nie są takie same.")),
+        ],
+        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+    )
+
+
+class EmptyForm(BaseForm):
+    """A button that POSTs (log out, activate): carries only the CSRF token."""
+
+
+class TaxIdForm(BaseForm):
+    number = StringField(
+        _l("NIP lub VATIN"),
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "maxlength": taxid.MAX_INPUT_LENGTH, "spellcheck": "false"},
+        description=_l("NIP (10 cyfr, z kreskami lub bez) albo numer VAT UE z kodem kraju, np. DE123456789."),
+    )
+
+    def validate_number(self, field):
+        try:
+            self.tax_id = taxid.parse(field.data)
+        except taxid.InvalidTaxId as error:
+            raise ValidationError(str(error)) from None
+
+
+class ManualCompanyForm(BaseForm):
+    """Company data typed by hand: when the registry is down or gives no name."""
+
+    name = StringField(
+        _l("Nazwa firmy"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj nazwę firmy.")), Length(max=500, message=_l("Najwyżej 500 znaków."))],
+        render_kw={"maxlength": 500, "autocomplete": "organization"},
+    )
+    street = StringField(
+        _l("Ulica (puste, jeśli miejscowość nie ma ulic)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200, message=_l("Najwyżej 200 znaków."))],
+        render_kw={"maxlength": 200},
+    )
+    building = StringField(
+        _l("Numer budynku"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj numer budynku.")), Length(max=20, message=_l("Najwyżej 20 znaków."))],
+        render_kw={"maxlength": 20},
+    )
+    unit = StringField(
+        _l("Numer lokalu (opcjonalnie)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=20, message=_l("Najwyżej 20 znaków."))],
+        render_kw={"maxlength": 20},
+    )
+    postal_code = StringField(
+        _l("Kod pocztowy"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj kod pocztowy.")), Length(max=12, message=_l("Najwyżej 12 znaków."))],
+        render_kw={"maxlength": 12, "autocomplete": "postal-code"},
+    )
+    city = StringField(
+        _l("Miejscowość"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Podaj miejscowość.")), Length(max=100, message=_l("Najwyżej 100 znaków."))],
+        render_kw={"maxlength": 100, "autocomplete": "address-level2"},
+    )
+
+
+def phone_error(value):
+    """A message when the number is not a valid Polish or international phone number."""
+    try:
+        number = phonenumbers.parse(value, "PL")
+    except phonenumbers.NumberParseException:
+        return _l("To nie jest numer telefonu, np. 601 234 567 albo +49 30 1234567.")
+    if not phonenumbers.is_valid_number(number):
+        return _l("Ten numer telefonu jest niepoprawny, np. 601 234 567 albo +49 30 1234567.")
+    return None
+
+
+def format_phone(value):
+    return phonenumbers.format_number(phonenumbers.parse(value, "PL"), phonenumbers.PhoneNumberFormat.E164)
+
+
+class ContactForm(BaseForm):
+    """How the company may contact this user: at least one way."""
+
+    by_email = BooleanField(_l("E-mail"), default=True)
+    contact_email = EmailField(
+        _l("Adres e-mail do kontaktu"),
+        filters=[normalize_email],
+        validators=[Optional(), Length(max=EMAIL_MAX)],
+        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email"},
+    )
+    by_phone = BooleanField(_l("Telefon"))
+    by_sms = BooleanField(_l("SMS"))
+    phone = TelField(
+        _l("Numer telefonu"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=20, message=_l("Najwyżej 20 znaków."))],
+        render_kw={"maxlength": 20, "autocomplete": "tel", "inputmode": "tel"},
+    )
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not (self.by_email.data or self.by_phone.data or self.by_sms.data):
+            self.by_email.errors.append(_l("Wybierz co najmniej jedną formę kontaktu."))
+            ok = False
+        if self.by_email.data:
+            error = email_error(self.contact_email.data)
+            if error:
+                self.contact_email.errors.append(error)
+                ok = False
+        if self.by_phone.data or self.by_sms.data:
+            if not self.phone.data:
+                self.phone.errors.append(_l("Podaj numer telefonu dla kontaktu telefonicznego lub SMS."))
+                ok = False
+            else:
+                error = phone_error(self.phone.data)
+                if error:
+                    self.phone.errors.append(error)
+                    ok = False
+        return ok
+
+
+class StatementForm(ContactForm):
+    statement = BooleanField(
+        _l("Oświadczam, że jestem uprawniony(-a) do działania w imieniu tej firmy i do korzystania z jej danych."),
+        validators=[DataRequired(_l("Aby dodać firmę, potwierdź oświadczenie."))],
+    )

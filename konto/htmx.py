@@ -1,0 +1,41 @@
+"""Serving one URL both ways: a whole page, or the fragment htmx swaps in."""
+
+from flask import make_response
+from flask import render_template
+from flask import request
+from flask import url_for
+
+
+def is_htmx():
+    """True for a request made by htmx (and not a history restore, which needs the page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template, status=200, push_url=None, **context):
+    """Render a page template; for htmx only its content block (see base.html)."""
+    partial = is_htmx()
+    response = make_response(render_template(template, partial=partial, **context), status)
+    if partial and push_url:
+        response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def redirect_to(endpoint, **values):
+    """After a successful POST: 303 for a browser, HX-Redirect (full reload) for htmx."""
+    from flask import redirect
+
+    url = url_for(endpoint, **values)
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def add_vary(response):
+    """Caches must not serve a fragment for a page, or the other way round."""
+    response.vary.add("HX-Request")
+    return response

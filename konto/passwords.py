@@ -1,0 +1,87 @@
+"""Passwords: argon2id hashing and the NIST SP 800-63B policy."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+_COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
+
+
+@lru_cache(maxsize=None)
+def _hasher(params):
+    return PasswordHasher(**dict(params)) if params else PasswordHasher()
+
+
+def hasher():
+    """argon2id with argon2-cffi's defaults, or cheaper parameters set for tests."""
+    params = current_app.config.get("PASSWORD_HASH_PARAMS")
+    return _hasher(tuple(sorted(params.items())) if params else None)
+
+
+def hash_password(password):
+    return hasher().hash(password)
+
+
+def verify_password(password_hash, password):
+    """True when the password matches the hash; never raises for a bad hash."""
+    try:
+        return hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash):
+    return hasher().check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash():
+    """A hash to verify against when the account does not exist, so timing tells nothing."""
+    return hash_password("konto-dummy-password-for-timing")
+
+
+@lru_cache(maxsize=1)
+def common_passwords():
+    """The shipped list of passwords too common to allow, lower-cased."""
+    lines = _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def policy_errors(password, email=""):
+    """What is wrong with a new password, as messages for the user (empty when it is fine)."""
+    errors = []
+    if len(password) < MIN_LENGTH:
+        errors.append(_l("Hasło musi mieć co najmniej %(n)d znaków.", n=MIN_LENGTH))
+    elif len(password) > MAX_LENGTH:
+        errors.append(_l("Hasło może mieć najwyżej %(n)d znaków.", n=MAX_LENGTH))
+    elif password.strip().lower() in common_passwords():
+        errors.append(_l("To hasło jest na liście najczęściej używanych haseł. Wybierz inne."))
+    elif email and password.strip().lower() == email.strip().lower():
+        errors.append(_l("Hasło nie może być takie samo jak adres e-mail."))
+    return errors
+
+
+STRENGTH_LABELS = {
+    0: _l("bardzo słabe"),
+    1: _l("słabe"),
+    2: _l("przeciętne"),
+    3: _l("dobre"),
+    4: _l("bardzo dobre"),
+}
+
+
+def strength(password, user_inputs=()):
+    """A 0-4 score and its label, from zxcvbn (names and e-mail count against it)."""
+    if not password:
+        return None
+    score = zxcvbn(password[:MAX_LENGTH], user_inputs=[i for i in user_inputs if i])["score"]
+    return {"score": score, "label": STRENGTH_LABELS[score]}

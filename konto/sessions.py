@@ -1,0 +1,98 @@
+"""Server-side login sessions behind Flask-Login.
+
+Flask-Login keeps `user.get_id()` in the session cookie (and in the remember-me cookie).
+Here that id is a random key whose hash names a UserSession row: deleting the row ends the
+session wherever its cookies were copied to.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import flask_login
+from flask import current_app
+from flask import request
+from flask import session
+
+from konto.db import database
+from konto.models import User
+from konto.models import UserSession
+from konto.models import utcnow
+
+login_manager = flask_login.LoginManager()
+
+# last_seen_at is written at most this often, so reading pages does not mean writing.
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _hash(key):
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def client_ip():
+    return (request.remote_addr or "")[:45]
+
+
+def client_agent():
+    return (request.user_agent.string or "")[:255]
+
+
+@login_manager.user_loader
+def load_user(key):
+    """The user of a live session key, or None (expired, ended, or unknown)."""
+    if not isinstance(key, str) or len(key) > 100:
+        return None
+    row = (
+        UserSession.select(UserSession, User)
+        .join(User)
+        .where(UserSession.key_hash == _hash(key))
+        .first()
+    )
+    if row is None:
+        return None
+    now = utcnow()
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
+    absolute = timedelta(seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    too_idle = now - row.last_seen_at > idle and not remembered
+    if too_idle or now - row.created_at > absolute:
+        row.delete_instance()
+        return None
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
+    user = row.user
+    user.session_key = key
+    user.session_row = row
+    return user
+
+
+def start_session(user, remember=False):
+    """Log the user in on a fresh session (a new key: no session fixation)."""
+    session.clear()
+    key = secrets.token_urlsafe(32)
+    with database.atomic():
+        row = UserSession.create(
+            key_hash=_hash(key), user=user, ip=client_ip(), user_agent=client_agent()
+        )
+        User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    user.session_key = key
+    user.session_row = row
+    flask_login.login_user(user, remember=remember)
+    session.permanent = False
+
+
+def end_session():
+    """Log the current browser out and delete its session row."""
+    user = flask_login.current_user
+    if user.is_authenticated:
+        UserSession.delete().where(UserSession.id == user.session_row.id).execute()
+    flask_login.logout_user()
+    session.clear()
+
+
+def end_all_sessions(user, keep=None):
+    """End every session of a user (password reset or change), optionally but one."""
+    query = UserSession.delete().where(UserSession.user == user)
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    query.execute()

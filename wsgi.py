@@ -1,0 +1,5 @@
+"""The WSGI entry point: `flask --app wsgi run`, `gunicorn wsgi:app`."""
+
+from konto import create_app
+
+app = create_app()
