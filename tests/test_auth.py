@@ -1,0 +1,337 @@
+"""Register → activate → log in → reset → log out, and the rules each step keeps."""
+
+import re
+import time
+from datetime import datetime
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from konto.db import database
+from konto.models import Consent
+from konto.models import User
+from konto.models import UserSession
+from tests.conftest import PASSWORD
+from tests.conftest import Journey
+from tests.conftest import comparable
+from tests.conftest import link_in
+from tests.conftest import mails_to
+from tests.conftest import user
+
+
+def test_registration_sends_activation_mail_and_shows_check_mail_page(client, journey):
+    response = journey.register(email="  Anna@Example.COM ")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/rejestracja/sprawdz-poczte")
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "anna@example.com" in page
+    assert "Wyślij ponownie link aktywacyjny" in page
+    [message] = mails_to("anna@example.com")
+    assert message.subject == "Aktywuj swoje Konto"
+    assert "Aktywuj konto" in message.html_body
+    link = link_in(message, "/aktywacja/")
+    assert link in message.html_body  # the same link written out in full under the button
+    assert user("anna@example.com").is_activated is False
+
+
+def test_registration_records_consents_with_version_ip_and_agent(client, journey):
+    journey.register(accept_marketing="y")
+    with database.connection_context():
+        consents = {c.document: c for c in Consent.select()}
+    assert set(consents) == {"terms", "privacy", "marketing"}
+    assert consents["terms"].version == "2026-11-01"
+    assert consents["terms"].ip == "127.0.0.1"
+
+
+def test_marketing_consent_is_optional(client, journey):
+    journey.register()
+    with database.connection_context():
+        assert {c.document for c in Consent.select()} == {"terms", "privacy"}
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("email", "not-an-email", "To nie jest poprawny adres e-mail"),
+        ("password", "short", "co najmniej 12 znaków"),
+        ("password", "x" * 129, "najwyżej 128 znaków"),
+        ("password", "qwertyuiop12", "najczęściej używanych"),
+        ("first_name", "", "Podaj imię"),
+        ("first_name", "A" * 101, "Najwyżej 100 znaków"),
+        ("accept_terms", None, "zaakceptuj regulamin"),
+        ("accept_privacy", None, "zgodę na przetwarzanie"),
+    ],
+)
+def test_registration_errors_are_shown_next_to_the_field_and_nothing_is_stored(journey, client, field, value, message):
+    data = {} if value is None else {field: value}
+    if field == "password" and value is not None:
+        data["password_repeat"] = value
+    if value is None:
+        response = client.post(
+            "/rejestracja",
+            data={
+                k: v
+                for k, v in {
+                    "first_name": "Anna",
+                    "last_name": "Nowak",
+                    "email": "anna@example.com",
+                    "password": PASSWORD,
+                    "password_repeat": PASSWORD,
+                    "accept_terms": "y",
+                    "accept_privacy": "y",
+                }.items()
+                if k != field
+            },
+        )
+    else:
+        response = journey.register(**data)
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert message in page
+    assert f'id="{field}-error"' in page
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', page)
+    with database.connection_context():
+        assert User.select().count() == 0
+    assert mails_to("anna@example.com") == []
+
+
+def test_password_equal_to_email_is_refused(journey):
+    response = journey.register(email="dlugi.adres@example.com", password="dlugi.adres@example.com")
+    assert response.status_code == 422
+    assert "takie samo jak adres e-mail" in response.data.decode()
+
+
+def test_password_repeat_must_match(journey):
+    response = journey.register(password_repeat="inne-haslo-zupelnie")
+    assert response.status_code == 422
+    assert "Hasła nie są takie same" in response.data.decode()
+
+
+def test_password_is_hashed_with_argon2id(journey):
+    journey.register()
+    assert user("anna@example.com").password_hash.startswith("$argon2id$")
+
+
+def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(app, journey):
+    journey.signed_up()
+    pages = {}
+    for email in ("new@example.com", "anna@example.com"):
+        stranger = Journey(app.test_client())
+        response = stranger.register(email=email)
+        assert response.status_code == 303
+        follow = stranger.client.get(response.headers["Location"])
+        pages[email] = (response.status_code, response.headers["Location"], follow.status_code,
+                        comparable(follow.data.decode(), email))
+    assert pages["new@example.com"] == pages["anna@example.com"]
+    warning = mails_to("anna@example.com")[0]
+    assert warning.subject == "Próba założenia konta na Twój adres"
+    assert "/haslo/nie-pamietam" in warning.text_body
+    with database.connection_context():
+        assert User.select().where(User.email == "anna@example.com").count() == 1
+
+
+def test_activation_link_get_shows_button_and_never_activates(client, journey):
+    journey.register()
+    path = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Aktywuj konto" in page.data.decode()
+    assert user("anna@example.com").is_activated is False
+    response = client.post(path)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/logowanie")
+    assert user("anna@example.com").is_activated is True
+
+
+def test_used_activation_link_says_account_is_active(client, journey):
+    journey.register()
+    journey.activate()
+    path = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
+    page = client.get(path).data.decode()
+    assert "Konto jest już aktywne" in page
+
+
+def test_tampered_activation_link_is_refused(client, journey):
+    journey.register()
+    path = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
+    response = client.post(path[:-3] + "xyz")
+    assert response.status_code == 400
+    assert "nieprawidłowy" in response.data.decode()
+    assert user("anna@example.com").is_activated is False
+
+
+def test_expired_activation_link_offers_a_new_one(app, client, journey):
+    app.config["ACTIVATION_TOKEN_MAX_AGE"] = 1
+    journey.register()
+    path = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
+    time.sleep(2.1)  # itsdangerous timestamps have one-second resolution
+    response = client.post(path)
+    assert response.status_code == 400
+    page = response.data.decode()
+    assert "wygasł" in page
+    assert "/aktywacja/ponow" in page
+    assert user("anna@example.com").is_activated is False
+
+
+def test_token_for_another_purpose_is_refused(app, client, journey):
+    journey.register()
+    with app.app_context():
+        forged = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="konto-reset").dumps({"u": 1, "f": "x"})
+    assert client.post(f"/aktywacja/{forged}").status_code == 400
+
+
+def test_inactive_account_cannot_log_in_and_is_offered_a_new_link(journey):
+    journey.register()
+    response = journey.login()
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert "nie jest jeszcze aktywne" in page
+    assert "/aktywacja/ponow" in page
+
+
+def test_login_lands_on_dashboard_with_name_in_top_bar(client, journey):
+    response = journey.signed_up()
+    assert response.headers["Location"].endswith("/panel")
+    page = client.get("/panel").data.decode()
+    assert "Anna Nowak" in page
+    assert "Wyloguj" in page
+    assert "Nie masz jeszcze żadnej firmy" in page
+    assert 'href="/firmy/dodaj"' in page
+
+
+def test_wrong_password_and_unknown_account_get_the_same_answer(app, journey):
+    journey.signed_up()
+    wrong = Journey(app.test_client()).login(password="zle-haslo-calkiem-inne")
+    unknown = Journey(app.test_client()).login(email="nobody@example.com", password="zle-haslo-calkiem-inne")
+    assert wrong.status_code == unknown.status_code == 422
+    assert "Nieprawidłowy e-mail lub hasło." in wrong.data.decode()
+    assert comparable(wrong.data.decode(), "anna@example.com") == comparable(unknown.data.decode(), "nobody@example.com")
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil"])
+def test_next_never_leaves_the_site(journey, target):
+    journey.register()
+    journey.activate()
+    response = journey.login(next=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/panel"
+
+
+def test_next_to_a_local_path_is_followed(journey):
+    journey.register()
+    journey.activate()
+    response = journey.login(next="/firmy/dodaj")
+    assert response.headers["Location"] == "/firmy/dodaj"
+
+
+def test_logout_revokes_the_copied_session_cookie(app, client, journey):
+    journey.signed_up()
+    cookie = client.get_cookie("session").value
+    assert client.get("/panel").status_code == 200
+    journey.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    response = thief.get("/panel")
+    assert response.status_code == 302
+    assert "/logowanie" in response.headers["Location"]
+
+
+def test_remember_me_cookie_dies_with_logout(app, client, journey):
+    journey.register()
+    journey.activate()
+    journey.login(remember="y")
+    remember = client.get_cookie("remember_token").value
+    journey.logout()
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember)
+    assert thief.get("/panel").status_code == 302
+
+
+def test_logout_is_post_only(client, journey):
+    journey.signed_up()
+    assert client.get("/wyloguj").status_code == 405
+    assert client.get("/panel").status_code == 200
+
+
+def test_forgotten_password_resets_and_ends_all_other_sessions(app, client, journey):
+    journey.signed_up()
+    other_device = app.test_client()
+    other_device.post("/logowanie", data={"email": "anna@example.com", "password": PASSWORD})
+    assert other_device.get("/panel").status_code == 200
+
+    response = client.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
+    assert response.status_code == 303
+    message = mails_to("anna@example.com")[0]
+    assert message.subject == "Ustaw nowe hasło"
+    path = link_in(message, "/haslo/nowe/")
+    assert client.get(path).status_code == 200
+    new_password = "nowe-haslo-do-konta-2026"
+    response = client.post(path, data={"password": new_password, "password_repeat": new_password})
+    assert response.status_code == 303
+    assert other_device.get("/panel").status_code == 302
+    assert client.get("/panel").status_code == 302
+    assert mails_to("anna@example.com")[0].subject == "Hasło do Konta zostało zmienione"
+    assert journey.login(password=PASSWORD).status_code == 422
+    assert journey.login(password=new_password).status_code == 303
+    # The link was single use.
+    again = client.post(path, data={"password": "jeszcze-inne-haslo-123", "password_repeat": "jeszcze-inne-haslo-123"})
+    assert again.status_code == 400
+    assert "już użyty" in again.data.decode()
+
+
+def test_reset_for_unknown_address_looks_the_same(app, journey):
+    journey.signed_up()
+    pages = {}
+    for email in ("anna@example.com", "nikt@example.com"):
+        stranger = app.test_client()
+        response = stranger.post("/haslo/nie-pamietam", data={"email": email})
+        follow = stranger.get(response.headers["Location"])
+        pages[email] = (response.status_code, response.headers["Location"], comparable(follow.data.decode(), email))
+    assert pages["anna@example.com"] == pages["nikt@example.com"]
+    assert mails_to("anna@example.com")[0].subject == "Ustaw nowe hasło"
+    assert mails_to("nikt@example.com") == []
+
+
+def test_resend_activation_same_answer_for_any_address(client, journey):
+    journey.register()
+    a = client.post("/aktywacja/ponow", data={"email": "anna@example.com"})
+    b = client.post("/aktywacja/ponow", data={"email": "nikt@example.com"})
+    assert a.status_code == b.status_code == 303
+    assert len(mails_to("anna@example.com")) == 2
+    assert mails_to("nikt@example.com") == []
+
+
+def test_password_rehashed_after_login_when_parameters_change(app, journey):
+    journey.register()
+    journey.activate()
+    old_hash = user("anna@example.com").password_hash
+    app.config["PASSWORD_HASH_PARAMS"] = {"time_cost": 2, "memory_cost": 16, "parallelism": 1}
+    assert journey.login().status_code == 303
+    new_hash = user("anna@example.com").password_hash
+    assert new_hash != old_hash and "t=2" in new_hash
+
+
+def test_login_starts_a_new_server_side_session(client, journey):
+    journey.signed_up()
+    with database.connection_context():
+        assert UserSession.select().count() == 1
+    journey.logout()
+    with database.connection_context():
+        assert UserSession.select().count() == 0
+
+
+def test_session_idle_timeout_ends_session(app, client, journey):
+    journey.signed_up()
+    with database.connection_context():
+        UserSession.update(last_seen_at=datetime(2000, 1, 1), created_at=datetime(2000, 1, 1)).execute()
+    app.config["SESSION_IDLE_TIMEOUT"] = 3600
+    assert client.get("/panel").status_code == 302
+
+
+def test_session_absolute_lifetime_ends_even_a_remembered_session(app, client, journey):
+    journey.register()
+    journey.activate()
+    journey.login(remember="y")
+    with database.connection_context():
+        UserSession.update(created_at=datetime(2000, 1, 1)).execute()
+    assert client.get("/panel").status_code == 302
