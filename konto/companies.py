@@ -277,10 +277,10 @@ def _contact_values(form):
 
 def _done(company):
     """The confirmation; with htmx the top bar's company name is swapped out of band."""
-    flash(_("Firma została dodana: %(name)s.", name=company.name))
     if not is_htmx():
+        flash(_("Firma została dodana: %(name)s.", name=company.name))
         return redirect(url_for("companies.show", company_id=company.id), code=303)
-    response = show(company.id, announce=_("Firma została dodana"))
+    response = show(company.id, announce=_("Firma została dodana: %(name)s.", name=company.name))
     response.headers["HX-Push-Url"] = url_for("companies.show", company_id=company.id)
     return response
 
