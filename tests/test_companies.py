@@ -1,0 +1,425 @@
+"""The "Dodaj firmę" wizard: lookup, preview, statement, and the rules that guard companies."""
+
+import threading
+
+import pytest
+
+from konto.db import database
+from konto.models import AccessRequest
+from konto.models import Company
+from konto.models import CompanyDraft
+from konto.models import Membership
+from konto.models import RegistryCache
+from konto.models import User
+from tests.conftest import Journey
+from tests.conftest import mails_to
+
+LEGAL_PERSON = "PL5250001003"
+SOLE_PROPRIETOR = "6770002009"
+NOT_FOUND = "PL1130010003"
+OUTAGE = "PL7010011003"
+ENDED = "PL5830006000"
+SUSPENDED = "PL8990007004"
+NAMELESS_DE = "DE123456788"
+
+
+def count(model, *where):
+    with database.connection_context():
+        query = model.select()
+        if where:
+            query = query.where(*where)
+        return query.count()
+
+
+@pytest.fixture
+def anna(journey):
+    journey.signed_up()
+    return journey
+
+
+def step1(client, number, htmx=False):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post("/firmy/dodaj", data={"number": number}, headers=headers)
+
+
+@pytest.mark.parametrize("typed", ["525-000-10-03", "525 000 10 03", "PL5250001003", "pl 525-000-10-03", " 5250001003 "])
+def test_nip_in_any_usual_spelling_reaches_the_preview(client, anna, typed):
+    response = step1(client, typed)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "PRZYKŁADOWA SPÓŁKA HANDLOWA" in page
+    assert "140000000" in page and "0000123456" in page
+    assert "dane demonstracyjne" in page
+    assert "Przejdź dalej" in page
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("5250001004", "cyfra kontrolna"),
+        ("12345", "NIP ma 10 cyfr"),
+        ("XX123456789", "nie jest kodem kraju"),
+        ("DE12345678", "nie jest poprawny numer VAT dla kraju DE"),
+        ("", "Podaj NIP"),
+        ("9" * 41, "za długi"),
+    ],
+)
+def test_bad_number_gets_inline_error_and_no_registry_call(client, anna, typed, message):
+    response = step1(client, typed)
+    assert response.status_code == 422
+    assert message in response.data.decode()
+    assert count(RegistryCache) == 0
+    assert count(CompanyDraft) == 0
+
+
+def test_not_found_keeps_the_number_in_the_field(client, anna):
+    response = step1(client, NOT_FOUND)
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert "W rejestrze nie ma firmy" in page
+    assert f'value="{NOT_FOUND}"' in page
+
+
+def test_outage_offers_retry_and_manual_entry_marked_unverified(client, anna):
+    response = step1(client, OUTAGE)
+    assert response.status_code == 503
+    page = response.data.decode()
+    assert "Rejestr jest chwilowo niedostępny" in page
+    assert "Spróbuj ponownie" in page
+    assert "/firmy/dodaj/reczne?numer=PL7010011003" in page
+    assert count(RegistryCache) == 0  # an outage is never cached
+    manual = client.post(
+        "/firmy/dodaj/reczne?numer=PL7010011003",
+        data={"name": "Moja Firma", "building": "1", "postal_code": "00-001", "city": "Warszawa"},
+    )
+    assert manual.status_code == 303
+    preview = client.get(manual.headers["Location"]).data.decode()
+    assert "wpisane ręcznie" in preview and "niezweryfikowana" in preview
+    done = client.post(
+        manual.headers["Location"].replace("/dane", "/oswiadczenie"),
+        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"},
+    )
+    assert done.status_code == 303
+    with database.connection_context():
+        company = Company.get(Company.tax_id == "PL7010011003")
+    assert company.verified is False and company.source == "manual" and company.name == "Moja Firma"
+
+
+def test_ended_activity_is_shown_and_refused(client, anna):
+    response = step1(client, ENDED)
+    preview = client.get(response.headers["Location"]).data.decode()
+    assert "działalność zakończona" in preview and "2023-06-30" in preview
+    assert "Tej firmy nie można dodać" in preview
+    statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
+    forced = client.post(statement, data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"})
+    assert forced.status_code == 302
+    assert count(Company) == 0
+
+
+def test_suspended_company_can_be_added_with_a_warning(client, anna):
+    response = step1(client, SUSPENDED)
+    preview = client.get(response.headers["Location"]).data.decode()
+    assert "działalność zawieszona" in preview and "2025-01-15" in preview
+
+
+def test_foreign_vat_without_name_asks_for_it(client, anna):
+    response = step1(client, NAMELESS_DE)
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).data.decode()
+    assert "nie podaje nazwy ani adresu" in page
+    assert client.post(preview_url, data={"name": ""}).status_code == 422
+    typed = client.post(
+        preview_url, data={"name": "Beispiel GmbH", "street": "Hauptstr.", "building": "5", "postal_code": "10115", "city": "Berlin"}
+    )
+    assert typed.status_code == 303
+    done = client.post(typed.headers["Location"], data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"})
+    assert done.status_code == 303
+    with database.connection_context():
+        company = Company.get(Company.tax_id == "DE123456788")
+    assert company.name == "Beispiel GmbH" and company.country == "DE" and company.city == "Berlin"
+
+
+def test_adding_a_company_makes_the_user_its_admin_and_puts_it_in_the_top_bar(client, anna):
+    response = anna.add_company(LEGAL_PERSON)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "Firma została dodana" in page
+    assert 'id="current-company"' in page and "PRZYKŁADOWA SPÓŁKA HANDLOWA" in page.split('id="current-company"')[1][:400]
+    with database.connection_context():
+        membership = Membership.get()
+    assert membership.role == "admin"
+    assert membership.statement_version == "2026-11-01"
+    assert membership.contact_email == "anna@example.com"
+    assert mails_to("anna@example.com")[0].subject.startswith("Jesteś administratorem firmy")
+
+
+def test_statement_is_required_and_at_least_one_contact_form(client, anna):
+    response = step1(client, LEGAL_PERSON)
+    statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
+    no_statement = client.post(statement, data={"by_email": "y", "contact_email": "anna@example.com"})
+    assert no_statement.status_code == 422 and "potwierdź oświadczenie" in no_statement.data.decode()
+    no_contact = client.post(statement, data={"statement": "y"})
+    assert no_contact.status_code == 422 and "co najmniej jedną formę kontaktu" in no_contact.data.decode()
+    bad_phone = client.post(statement, data={"statement": "y", "by_sms": "y", "phone": "123"})
+    assert bad_phone.status_code == 422 and "numer telefonu" in bad_phone.data.decode()
+    assert count(Company) == 0
+    ok = client.post(statement, data={"statement": "y", "by_sms": "y", "phone": "601 234 567"})
+    assert ok.status_code == 303
+    with database.connection_context():
+        membership = Membership.get()
+    assert membership.contact_phone == "+48601234567" and membership.contact_sms and membership.contact_email is None
+
+
+def test_forged_post_cannot_change_the_registry_data(client, anna):
+    response = step1(client, LEGAL_PERSON)
+    statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
+    client.post(
+        statement,
+        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com", "name": "FAŁSZYWA", "regon": "000000000",
+              "tax_id": "PL6770002009"},
+    )
+    with database.connection_context():
+        company = Company.get()
+    assert company.name.startswith("PRZYKŁADOWA") and company.regon == "140000000" and company.tax_id == LEGAL_PERSON
+
+
+def test_a_company_already_on_the_account_links_to_it(client, anna):
+    anna.add_company(LEGAL_PERSON)
+    response = step1(client, "525-000-10-03")
+    assert response.status_code == 422
+    assert "Ta firma jest już na Twoim koncie" in response.data.decode()
+
+
+def test_double_submit_of_the_last_step_adds_one_company(client, anna):
+    response = step1(client, LEGAL_PERSON)
+    statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
+    data = {"statement": "y", "by_email": "y", "contact_email": "anna@example.com"}
+    first = client.post(statement, data=data)
+    second = client.post(statement, data=data)
+    assert first.status_code == 303
+    assert second.status_code in (303, 404)
+    assert count(Company) == 1 and count(Membership) == 1
+
+
+def test_parallel_submits_from_two_tabs_add_one_company_and_one_membership(app, anna):
+    cookie = anna.client.get_cookie("session").value
+    drafts = []
+    for _ in range(8):  # eight tabs, each through steps 1-2
+        response = step1(anna.client, LEGAL_PERSON)
+        drafts.append(response.headers["Location"].replace("/dane", "/oswiadczenie"))
+    statuses = []
+    barrier = threading.Barrier(len(drafts) * 2)
+
+    def submit(path):
+        tab = app.test_client()
+        tab.set_cookie("session", cookie)
+        barrier.wait()
+        response = tab.post(path, data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=submit, args=(path,)) for path in drafts * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(status in (302, 303, 404) for status in statuses), statuses
+    assert 500 not in statuses
+    assert count(Company) == 1 and count(Membership) == 1
+
+
+def test_two_accounts_racing_for_one_company_give_it_one_admin(app, tmp_path):
+    clients = []
+    for n in range(6):
+        journey = Journey(app.test_client())
+        journey.signed_up(email=f"user{n}@example.com")
+        response = step1(journey.client, LEGAL_PERSON)
+        clients.append((journey.client, response.headers["Location"].replace("/dane", "/oswiadczenie"), n))
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def submit(client, path, n):
+        barrier.wait()
+        statuses.append(
+            client.post(path, data={"statement": "y", "by_email": "y", "contact_email": f"user{n}@example.com"}).status_code
+        )
+
+    threads = [threading.Thread(target=submit, args=args) for args in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert 500 not in statuses
+    assert count(Company) == 1
+    assert count(Membership, Membership.role == "admin") == 1
+
+
+def test_company_of_another_account_shows_no_data_and_offers_access_request(app, client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    bob = Journey(app.test_client())
+    bob.signed_up(email="bob@example.com")
+    response = step1(bob.client, LEGAL_PERSON)
+    preview = bob.client.get(response.headers["Location"]).data.decode()
+    assert "Poproś o dostęp" in preview
+    assert "anna@example.com" not in preview  # nothing about who administers it
+    assert bob.client.get(f"/firmy/{company_id}").status_code == 404
+    statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
+    assert bob.client.post(statement, data={"statement": "y", "by_email": "y", "contact_email": "bob@example.com"}).status_code == 302
+    request_url = response.headers["Location"].replace("/dane", "/dostep")
+    sent = bob.client.post(request_url)
+    assert sent.status_code == 200 and "Prośba o dostęp wysłana" in sent.data.decode()
+    bob.client.post(request_url)  # twice: still one request
+    assert count(AccessRequest) == 1
+    assert mails_to("anna@example.com")[0].subject.startswith("Prośba o dostęp")
+
+    page = client.get(f"/firmy/{company_id}").data.decode()
+    assert "bob@example.com" in page
+    access_id = AccessRequest.select().get().id
+    # Bob cannot decide his own request.
+    assert bob.client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "accept"}).status_code == 404
+    accepted = client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "accept"})
+    assert accepted.status_code == 303
+    assert bob.client.get(f"/firmy/{company_id}").status_code == 200
+    with database.connection_context():
+        assert Membership.get(Membership.user == User.get(User.email == "bob@example.com").id).role == "member"
+    assert "przyjął" in mails_to("bob@example.com")[0].text_body
+
+
+def test_declined_access_request_gives_no_membership(app, client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    bob = Journey(app.test_client())
+    bob.signed_up(email="bob@example.com")
+    response = step1(bob.client, LEGAL_PERSON)
+    bob.client.post(response.headers["Location"].replace("/dane", "/dostep"))
+    access_id = AccessRequest.select().get().id
+    client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "decline"})
+    assert bob.client.get(f"/firmy/{company_id}").status_code == 404
+    assert "odrzucił" in mails_to("bob@example.com")[0].text_body
+
+
+def test_switching_the_active_company_is_remembered_across_logins(client, anna):
+    anna.add_company(LEGAL_PERSON)
+    anna.add_company(SOLE_PROPRIETOR)
+    with database.connection_context():
+        first = Company.get(Company.tax_id == LEGAL_PERSON)
+    assert "JAN KOWALSKI" in client.get("/panel").data.decode().split('id="current-company"')[1][:400]
+    switched = client.post("/firmy/zmien", data={"company_id": first.id})
+    assert switched.status_code == 303
+    anna.logout()
+    anna.login()
+    top = client.get("/panel").data.decode().split('id="current-company"')[1][:400]
+    assert "PRZYKŁADOWA" in top
+
+
+def test_cannot_switch_to_a_company_of_another_account(app, client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    bob = Journey(app.test_client())
+    bob.signed_up(email="bob@example.com")
+    assert bob.client.post("/firmy/zmien", data={"company_id": company_id}).status_code == 404
+    assert bob.client.post("/firmy/zmien", data={"company_id": "abc"}).status_code == 404
+    with database.connection_context():
+        assert User.get(User.email == "bob@example.com").active_company_id is None
+
+
+def test_company_page_shows_source_and_refreshes_from_registry(client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    page = client.get(f"/firmy/{company_id}").data.decode()
+    assert "Źródło danych:" in page and "dane demonstracyjne" in page and "Odśwież dane z rejestru" in page
+    with database.connection_context():
+        Company.update(name="STARA NAZWA").execute()
+    response = client.post(f"/firmy/{company_id}/odswiez")
+    assert response.status_code == 303
+    with database.connection_context():
+        assert Company.get_by_id(company_id).name.startswith("PRZYKŁADOWA")
+
+
+def test_contact_forms_are_editable(client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    bad = client.post(f"/firmy/{company_id}/kontakt", data={})
+    assert bad.status_code == 422
+    ok = client.post(f"/firmy/{company_id}/kontakt", data={"by_phone": "y", "phone": "+48 601 234 567"})
+    assert ok.status_code == 303
+    with database.connection_context():
+        membership = Membership.get()
+    assert membership.contact_phone == "+48601234567" and membership.contact_email is None
+
+
+def test_stranger_gets_404_on_every_company_route(app, client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    response = step1(client, SOLE_PROPRIETOR)
+    draft_key = response.headers["Location"].split("/")[3]
+    with database.connection_context():
+        AccessRequest.create(user=User.get(User.email == "anna@example.com"), company=company_id)
+        access_id = AccessRequest.select().get().id
+    eve = Journey(app.test_client())
+    eve.signed_up(email="eve@example.com")
+    routes = [
+        ("get", f"/firmy/{company_id}"),
+        ("post", f"/firmy/{company_id}/kontakt"),
+        ("post", f"/firmy/{company_id}/odswiez"),
+        ("post", f"/firmy/{company_id}/prosby/{access_id}"),
+        ("get", f"/firmy/dodaj/{draft_key}/dane"),
+        ("post", f"/firmy/dodaj/{draft_key}/dane"),
+        ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"),
+        ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie"),
+        ("post", f"/firmy/dodaj/{draft_key}/dostep"),
+    ]
+    for method, path in routes:
+        response = getattr(eve.client, method)(path, data={"decyzja": "accept", "statement": "y"} if method == "post" else None)
+        assert response.status_code == 404, (method, path, response.status_code)
+    # Every route that takes an id is in the list above.
+    id_routes = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("companies.") and "<" in rule.rule}
+    checked = {"/firmy/<int:company_id>", "/firmy/<int:company_id>/kontakt", "/firmy/<int:company_id>/odswiez",
+               "/firmy/<int:company_id>/prosby/<int:request_id>", "/firmy/dodaj/<key>/dane",
+               "/firmy/dodaj/<key>/oswiadczenie", "/firmy/dodaj/<key>/dostep"}
+    assert id_routes == checked
+
+
+def test_company_pages_need_login(client):
+    for path in ["/firmy/dodaj", "/firmy/1", "/firmy/zmien", "/panel"]:
+        response = client.get(path)
+        assert response.status_code == 302 and "/logowanie" in response.headers["Location"]
+
+
+def test_htmx_lookup_swaps_preview_in_place_and_pushes_url(client, anna):
+    response = step1(client, LEGAL_PERSON, htmx=True)
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"].endswith("/dane")
+    body = response.data.decode()
+    assert "<html" not in body and "PRZYKŁADOWA" in body and 'aria-current="step"' in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_final_step_swaps_the_top_bar_out_of_band(client, anna):
+    response = step1(client, LEGAL_PERSON, htmx=True)
+    statement = response.headers["HX-Push-Url"].replace("/dane", "/oswiadczenie")
+    done = client.post(
+        statement,
+        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    body = done.data.decode()
+    assert 'id="current-company" class="current-company" hx-swap-oob="true"' in body
+    assert 'id="sr-status"' in body and "Firma została dodana" in body
+    assert done.headers["HX-Push-Url"].startswith("/firmy/")
+
+
+def test_registry_answer_is_cached_and_not_asked_again(app, client, anna):
+    step1(client, LEGAL_PERSON)
+    assert count(RegistryCache) == 1
+    from konto.registry import demo
+
+    calls = []
+    original = demo.DemoRegistry.lookup
+    demo.DemoRegistry.lookup = lambda self, tax_id: calls.append(tax_id) or original(self, tax_id)
+    try:
+        step1(client, LEGAL_PERSON)
+    finally:
+        demo.DemoRegistry.lookup = original
+    assert calls == []
