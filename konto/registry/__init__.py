@@ -16,11 +16,12 @@ from konto.registry.base import NOT_FOUND
 from konto.registry.base import UNAVAILABLE
 from konto.registry.base import CompanyData
 from konto.registry.base import LookupResult
+from konto.registry.composite import RealRegistries
 from konto.registry.demo import DemoRegistry
 
 __all__ = ["FOUND", "NOT_FOUND", "UNAVAILABLE", "CompanyData", "LookupResult", "lookup", "provider"]
 
-_PROVIDERS = {"demo": DemoRegistry}
+_PROVIDERS = {"demo": DemoRegistry, "gus": RealRegistries}
 
 
 def provider():
