@@ -1,0 +1,197 @@
+"""What every response shares: htmx both ways, CSRF, headers, error pages, input limits."""
+
+import re
+
+import pytest
+
+from konto.db import database
+from konto.models import User
+from tests.conftest import PASSWORD
+from tests.conftest import Journey
+
+HX = {"HX-Request": "true"}
+
+
+def test_same_url_serves_page_or_fragment_and_varies_on_hx_request(client):
+    page = client.get("/rejestracja")
+    fragment = client.get("/rejestracja", headers=HX)
+    assert page.data.startswith(b"<!doctype html>")
+    assert b"<html" not in fragment.data and b"Utw\xc3\xb3rz konto" in fragment.data
+    assert b"<title>" in fragment.data  # htmx updates the title from it
+    assert "HX-Request" in page.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+
+
+def test_history_restore_gets_the_whole_page(client):
+    response = client.get("/rejestracja", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert response.data.startswith(b"<!doctype html>")
+
+
+def test_htmx_form_errors_come_back_as_fragment_with_422(client):
+    response = client.post("/rejestracja", data={"email": "zly"}, headers=HX)
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert "<html" not in body and 'role="alert"' in body and "autofocus" in body
+
+
+def test_htmx_login_sends_hx_redirect(client, journey):
+    journey.register()
+    journey.activate()
+    response = client.post("/logowanie", data={"email": "anna@example.com", "password": PASSWORD}, headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/panel"
+
+
+def test_htmx_logout_sends_hx_redirect(client, journey):
+    journey.signed_up()
+    response = client.post("/wyloguj", headers=HX)
+    assert response.headers["HX-Redirect"] == "/logowanie"
+
+
+def test_htmx_request_without_session_gets_401_and_hx_redirect(client):
+    response = client.get("/firmy/dodaj", headers=HX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/logowanie")
+
+
+def test_inline_email_check(client):
+    bad = client.post("/sprawdz/email", data={"email": "zly@"}, headers=HX).data.decode()
+    assert 'id="email-error"' in bad and 'data-invalid="true"' in bad and "To nie jest poprawny adres" in bad
+    good = client.post("/sprawdz/email", data={"email": "ok@example.com"}, headers=HX).data.decode()
+    assert 'data-invalid="false"' in good and "<p>" not in good
+
+
+def test_inline_email_check_never_says_taken(client, journey):
+    journey.signed_up()
+    taken = client.post("/sprawdz/email", data={"email": "anna@example.com"}, headers=HX).data
+    free = client.post("/sprawdz/email", data={"email": "free@example.com"}, headers=HX).data
+    assert taken.replace(b"anna", b"X") == free.replace(b"free", b"X")
+
+
+def test_password_strength_hint(client):
+    weak = client.post("/sprawdz/haslo", data={"password": "abc"}).data.decode()
+    assert "co najmniej 12 znaków" in weak
+    strong = client.post("/sprawdz/haslo", data={"password": "kot-pije-mleko-o-północy"}).data.decode()
+    assert "Siła hasła" in strong and "bardzo dobre" in strong
+    # The user's own names count against the password.
+    alone = client.post("/sprawdz/haslo", data={"password": "zdzislawkowalczykowski"}).data.decode()
+    personal = client.post(
+        "/sprawdz/haslo",
+        data={"password": "zdzislawkowalczykowski", "first_name": "Zdzislaw", "last_name": "Kowalczykowski"},
+    ).data.decode()
+    assert "bardzo dobre" in alone and "<strong>słabe</strong>" in personal
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/logowanie")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_and_secure_cookies_with_https(tmp_path):
+    from konto import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, KONTO_HTTPS=True))
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    response = app.test_client().get("/logowanie")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_session_cookie_is_httponly_and_samesite(client, journey):
+    response = journey.register()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_no_inline_script_or_style_in_pages(client, journey):
+    journey.signed_up()
+    for path in ["/logowanie", "/rejestracja", "/panel", "/firmy/dodaj", "/regulamin"]:
+        html = client.get(path).data.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert " style=" not in html and "<style" not in html, path
+        assert "hx-on" not in html, path
+
+
+def test_pages_are_polish(client):
+    assert b'<html lang="pl">' in client.get("/logowanie").data
+
+
+def test_404_page_in_app_style(client):
+    response = client.get("/nie-ma-takiej-strony")
+    assert response.status_code == 404
+    assert "Nie znaleziono strony" in response.data.decode()
+
+
+def test_500_page_in_app_style(app, client):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Coś poszło nie tak" in response.data.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"first_name": "A" * 100_000},
+        {"email": ["a@example.com", "b@example.com"]},
+        {"password": "\x00" * 20},
+        {},
+    ],
+)
+def test_bad_registration_input_never_500_and_stores_nothing(client, data):
+    response = client.post("/rejestracja", data=data)
+    assert response.status_code in (400, 413, 422)
+    with database.connection_context():
+        assert User.select().count() == 0
+
+
+def test_non_utf8_body_is_refused_cleanly(client):
+    response = client.post(
+        "/rejestracja", data=b"email=%FF%FE&first_name=%C3", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (400, 422)
+
+
+def test_wrong_content_type_is_a_form_error_not_a_crash(client):
+    response = client.post("/logowanie", data='{"email": "x"}', content_type="application/json")
+    assert response.status_code == 422
+
+
+class TestWithCsrf:
+    """CSRF is on in production: forms and htmx requests need the token."""
+
+    def test_post_without_token_is_refused_and_changes_nothing(self, csrf_app):
+        client = csrf_app.test_client()
+        response = client.post("/rejestracja", data={"email": "a@example.com"})
+        assert response.status_code == 400
+        assert "Formularz wygasł" in response.data.decode()
+
+    def test_htmx_post_with_header_token_is_accepted(self, csrf_app):
+        client = csrf_app.test_client()
+        page = client.get("/rejestracja").data.decode()
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        response = client.post("/sprawdz/email", data={"email": "a@example.com"}, headers={**HX, "X-CSRFToken": token})
+        assert response.status_code == 200
+
+    def test_htmx_post_without_token_is_refused(self, csrf_app):
+        client = csrf_app.test_client()
+        client.get("/rejestracja")
+        response = client.post("/sprawdz/email", data={"email": "a@example.com"}, headers=HX)
+        assert response.status_code == 400
+
+    def test_logout_with_token_from_page(self, csrf_app):
+        client = csrf_app.test_client()
+        journey = Journey(client)
+        page = client.get("/rejestracja").data.decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        journey.register(csrf_token=token)
+        with database.connection_context():
+            assert User.select().count() == 1
