@@ -18,6 +18,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from peewee import IntegrityError
 
 from konto import documents
 from konto import registry
@@ -229,7 +230,18 @@ def statement(key):
 
 
 def _add_company(key, form):
-    """Create the company (first one in becomes its administrator) and the membership, once."""
+    """Create the company (first one in becomes its administrator) and the membership, once.
+
+    On SQLite the IMMEDIATE transaction serialises racing submits; elsewhere the unique
+    constraints decide and the loser gets None, like a used draft.
+    """
+    try:
+        return _insert_company(key, form)
+    except IntegrityError:
+        return None
+
+
+def _insert_company(key, form):
     with write_transaction():
         draft = CompanyDraft.get_or_none((CompanyDraft.key == key) & (CompanyDraft.user == current_user.id))
         if draft is None or Company.get_or_none(Company.tax_id == draft.tax_id) is not None:
