@@ -12,6 +12,7 @@ MODE_SLOW = "slow"
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() must not wait for a handler still "being slow"
+    request_queue_size = 64  # concurrent tests connect at once; a full backlog costs a 1 s SYN retry
 
 
 class StandIn:
@@ -37,7 +38,7 @@ class StandIn:
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         self.url = self.base_url + self.path
-        self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
         self._thread.start()
 
     def count(self, operation, record=None):
