@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import IntegrityError
 
+from konto import audit
 from konto import documents
 from konto import passwords
 from konto import sessions
@@ -95,6 +96,7 @@ def register():
                     password_hash=password_hash,
                 )
                 _record_consents(user, form)
+                audit.record("register", user)
                 send_activation(user)
             elif not existing.is_activated:
                 send_activation(existing)
@@ -153,9 +155,11 @@ def activate(token):
         return render("auth/activate.html", outcome="ok", form=form, user=check.user)
     with write_transaction():
         # Conditional: a double submit activates once.
-        User.update(activated_at=utcnow()).where(
+        activated = User.update(activated_at=utcnow()).where(
             (User.id == check.user.id) & User.activated_at.is_null()
         ).execute()
+        if activated:
+            audit.record("activate", check.user)
     if current_user.is_authenticated and current_user.id != check.user.id:
         sessions.end_session()
     flash(_("Konto zostało aktywowane. Możesz się teraz zalogować."))
@@ -193,6 +197,8 @@ def login():
         user.password_hash if user else passwords.dummy_hash(), form.password.data
     )
     if user is None or not password_ok:
+        if user is not None:
+            audit.record("login_failed", user)
         form.form_errors.append(_("Nieprawidłowy e-mail lub hasło."))
         return render("auth/login.html", form=form, status=422)
     if not user.is_activated:
@@ -201,6 +207,7 @@ def login():
         new_hash = passwords.hash_password(form.password.data)
         User.update(password_hash=new_hash).where(User.id == user.id).execute()
     sessions.start_session(user, remember=form.remember.data)
+    audit.record("login", user)
     session.pop(_PENDING_EMAIL, None)
     target = _safe_next(form.next.data)
     if target:
@@ -218,6 +225,7 @@ def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    audit.record("logout", current_user.id)
     sessions.end_session()
     flash(_("Wylogowano."))
     return redirect_to("auth.login")
@@ -267,6 +275,7 @@ def reset_password(token):
         )
         if changed:
             sessions.end_all_sessions(check.user)
+            audit.record("password_reset", check.user)
             send_email(
                 check.user.email,
                 _("Hasło do Konta zostało zmienione"),

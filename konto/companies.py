@@ -20,10 +20,12 @@ from flask_login import current_user
 from flask_login import login_required
 from peewee import IntegrityError
 
+from konto import audit
 from konto import documents
 from konto import registry
 from konto import taxid
 from konto.auth import _external
+from konto.db import database
 from konto.db import write_transaction
 from konto.forms import ContactForm
 from konto.forms import EmptyForm
@@ -266,6 +268,7 @@ def _insert_company(key, form):
         )
         User.update(active_company=company).where(User.id == current_user.id).execute()
         draft.delete_instance()
+        audit.record("company_added", current_user.id, company.tax_id)
         send_email(
             current_user.email,
             _("Jesteś administratorem firmy %(name)s", name=company.name),
@@ -338,7 +341,9 @@ def update_contact(company_id):
     if not form.validate_on_submit():
         return render("companies/show.html", membership=membership, company=membership.company,
                       access_requests=[], contact_form=form, action_form=EmptyForm(), status=422)
-    Membership.update(**_contact_values(form)).where(Membership.id == membership.id).execute()
+    with database.atomic():
+        Membership.update(**_contact_values(form)).where(Membership.id == membership.id).execute()
+        audit.record("contact_changed", current_user.id, membership.company.tax_id)
     flash(_("Zapisano formy kontaktu."))
     return redirect_to("companies.show", company_id=company_id)
 
@@ -405,6 +410,7 @@ def request_access(key):
         )
         if existing is None:
             AccessRequest.create(user=current_user.id, company=company)
+            audit.record("access_requested", current_user.id, company.tax_id)
             admins = (
                 User.select().join(Membership)
                 .where((Membership.company == company) & (Membership.role == "admin"))
@@ -449,6 +455,8 @@ def decide_access(company_id, request_id):
                 AccessRequest.id == access.id
             ).execute()
             requester = User.get_by_id(access.user_id)
+            detail = f"{membership.company.tax_id}: {requester.email}"
+            audit.record("access_granted" if status == "accepted" else "access_declined", current_user.id, detail)
             if status == "accepted":
                 Membership.insert(
                     user=requester, company=company_id, role="member", contact_email=requester.email
