@@ -3,11 +3,14 @@
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from konto.db import database
 
 
-@click.group("registry")
+# AppGroup: its commands run inside the app context also when invoked without FlaskGroup
+# (app.test_cli_runner(), or an app embedding the group).
+@click.group("registry", cls=AppGroup)
 def registry_group():
     """Company registries (GUS, VIES, white list, demo)."""
 
