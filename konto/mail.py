@@ -1,14 +1,29 @@
-"""Sending e-mail: one function, every message stored before it is delivered.
+"""Sending e-mail: an outbox table, a sender thread, and at-least-once delivery.
 
 `send_email` writes the message to the Email table inside the caller's transaction, so a
-message exists if and only if the change that caused it was committed. Delivery over SMTP
-happens after the request (or at once outside a transaction); a failed delivery stays in
-the table with its error and is retried by `flask --app wsgi mail send-pending`. In demo mode
-(no MAIL_SERVER) the table is the mailbox shown at /poczta and nothing leaves the machine.
+message exists if and only if the change that caused it was committed. Nothing talks to
+SMTP while a request is being answered: after the request the app's sender thread is woken
+and delivers whatever is due, with a timeout on every SMTP connection, so a slow or hanging
+mail server never slows a page down. A message SMTP did not take stays in the table with
+its attempts, last error and the time of its next attempt (exponential backoff), and the
+thread tries again then; `flask --app wsgi mail send-pending` does the same from cron.
+
+Delivery is **at least once**: a message is claimed (attempts + 1, next attempt pushed past
+the SMTP timeout) before it is sent and marked sent after SMTP accepted it. A crash between
+those two steps sends it again later, with the same Message-ID header, so receivers (and
+their mail servers) can drop the duplicate. Several processes (gunicorn workers, cron) may
+run senders at once: the claim is a conditional UPDATE, so two never send one message at
+the same moment.
+
+In demo mode (no MAIL_SERVER) the table is the mailbox shown at /poczta and nothing leaves
+the machine.
 """
 
 import logging
+import os
 import smtplib
+import threading
+from datetime import timedelta
 from email.utils import make_msgid
 
 import click
@@ -16,6 +31,7 @@ from flask import current_app
 from flask import g
 from flask import has_request_context
 from flask import render_template
+from flask_mail import Connection
 from flask_mail import Mail
 from flask_mail import Message
 
@@ -26,21 +42,32 @@ from konto.models import utcnow
 mail = Mail()
 log = logging.getLogger(__name__)
 
+# Settings of this module, with their defaults (seconds); each can be set in the environment.
+SETTINGS = {
+    "MAIL_TIMEOUT": 10.0,  # one SMTP connection: connect, each command, each reply
+    "MAIL_RETRY_BASE": 30.0,  # first retry after this, then doubling...
+    "MAIL_RETRY_MAX": 3600.0,  # ...up to this; a message is never given up on
+    "MAIL_SENDER_POLL": 60.0,  # the sender thread looks for due messages at least this often
+    "MAIL_SENDER_THREAD": True,  # False: only `mail send-pending` delivers (e.g. cron only)
+}
+
 
 def send_email(recipient, subject, template, **context):
-    """Queue an e-mail rendered from email/<template>.txt and .html; deliver it after commit."""
+    """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
     message = Email.create(
         recipient=recipient,
         subject=str(subject),
         text_body=render_template(f"email/{template}.txt", subject=subject, **context),
         html_body=render_template(f"email/{template}.html", subject=subject, **context),
         message_id=make_msgid(domain=_sender_domain()),
+        next_attempt_at=utcnow(),
     )
     if current_app.config["DEMO_MAIL"]:
         Email.update(sent_at=utcnow()).where(Email.id == message.id).execute()
-    elif has_request_context() and database.in_transaction():
-        g.setdefault("konto_mail_after_request", []).append(message.id)
-    else:
+    elif has_request_context():
+        # Woken after the request (the transaction is committed by then).
+        g.konto_mail_queued = True
+    elif not database.in_transaction():
         deliver(message.id)
     return message
 
@@ -51,12 +78,67 @@ def _sender_domain():
     return address.rpartition("@")[2] or "localhost"
 
 
-def deliver(message_id):
-    """Send one stored message over SMTP and mark it sent; record the error on failure."""
+class _TimeoutConnection(Connection):
+    """Flask-Mail's connection with a socket timeout (Flask-Mail has none: it would wait forever)."""
+
+    def __init__(self, state, timeout):
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self):
+        state = self.mail
+        cls = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = cls(state.server, state.port, timeout=self.timeout)
+        try:
+            host.set_debuglevel(int(state.debug))
+            if state.use_tls:
+                host.starttls()
+            if state.username and state.password:
+                host.login(state.username, state.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+
+def _smtp_send(smtp_message):
+    state = current_app.extensions["mail"]
+    with _TimeoutConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
+        smtp_message.send(connection)
+
+
+def _backoff(attempts):
+    config = current_app.config
+    seconds = min(config["MAIL_RETRY_BASE"] * 2 ** max(attempts - 1, 0), config["MAIL_RETRY_MAX"])
+    return timedelta(seconds=seconds)
+
+
+def _claim(message_id, force=False):
+    """Take a message for one attempt; False when it is sent, not due, or another sender has it."""
+    now = utcnow()
+    # Long enough that nobody else tries while this attempt may still be talking to SMTP.
+    lease = timedelta(seconds=3 * current_app.config["MAIL_TIMEOUT"] + 60)
+    # last_error is cleared while an attempt is in flight: a message waiting out its backoff
+    # has one, a message another sender is sending right now has none.
+    due = Email.next_attempt_at.is_null() | (Email.next_attempt_at <= now)
+    if force:
+        due = due | Email.last_error.is_null(False)
+    query = Email.update(
+        attempts=Email.attempts + 1, next_attempt_at=now + lease, last_error=None
+    ).where((Email.id == message_id) & Email.sent_at.is_null() & due)
+    return query.execute() == 1
+
+
+def deliver(message_id, force=False):
+    """One attempt at one stored message: True when SMTP took it (or it was sent already).
+
+    `force` skips the wait of a message whose last attempt failed (not one another sender is
+    sending right now).
+    """
+    if not _claim(message_id, force=force):
+        message = Email.get_or_none(Email.id == message_id)
+        return message is not None and message.sent_at is not None
     message = Email.get_by_id(message_id)
-    if message.sent_at is not None:
-        return True
-    Email.update(attempts=Email.attempts + 1).where(Email.id == message_id).execute()
     smtp_message = Message(
         subject=message.subject,
         recipients=[message.recipient],
@@ -65,36 +147,157 @@ def deliver(message_id):
     )
     smtp_message.msgId = message.message_id  # receivers can drop a duplicate after a retry
     try:
-        mail.send(smtp_message)
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("e-mail %s not delivered: %s", message_id, type(error).__name__)
-        Email.update(last_error=f"{type(error).__name__}: {error}"[:1000]).where(
-            Email.id == message_id
-        ).execute()
+        _smtp_send(smtp_message)
+    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
+        log.warning("e-mail %s not delivered (attempt %s): %s", message_id, message.attempts,
+                    type(error).__name__)
+        Email.update(
+            last_error=f"{type(error).__name__}: {error}"[:1000],
+            next_attempt_at=utcnow() + _backoff(message.attempts),
+        ).where(Email.id == message_id).execute()
         return False
-    Email.update(sent_at=utcnow(), last_error=None).where(Email.id == message_id).execute()
+    Email.update(sent_at=utcnow(), last_error=None, next_attempt_at=None).where(
+        Email.id == message_id
+    ).execute()
     return True
 
 
+def due_messages(limit=100):
+    now = utcnow()
+    query = (
+        Email.select(Email.id)
+        .where(Email.sent_at.is_null() & (Email.next_attempt_at.is_null() | (Email.next_attempt_at <= now)))
+        .order_by(Email.id)
+        .limit(limit)
+    )
+    return [row.id for row in query]
+
+
+def send_due():
+    """Deliver every message that is due now; return (sent, failed)."""
+    sent = failed = 0
+    while True:
+        batch = due_messages()
+        if not batch:
+            return sent, failed
+        for message_id in batch:
+            if deliver(message_id):
+                sent += 1
+            else:
+                failed += 1
+
+
 def send_pending():
-    """Try every message not yet delivered; return (sent, failed)."""
+    """Try every message not yet delivered, due or not (cron, or by hand); return (sent, failed)."""
     sent = failed = 0
     for message in Email.select(Email.id).where(Email.sent_at.is_null()).order_by(Email.id):
-        if deliver(message.id):
+        if deliver(message.id, force=True):
             sent += 1
         else:
             failed += 1
     return sent, failed
 
 
+class Sender:
+    """The app's background sender: one daemon thread per process, started on first use."""
+
+    def __init__(self, app):
+        self.app = app
+        self.wake_event = threading.Event()
+        self.stop_event = threading.Event()
+        self.thread = None
+        self.pid = None
+        self.lock = threading.Lock()
+        self.db = None
+
+    def wake(self):
+        self._ensure_running()
+        self.wake_event.set()
+
+    def _ensure_running(self):
+        # After a fork (gunicorn workers) the parent's thread is gone: start one here.
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
+                return
+            self.stop_event.clear()
+            self.pid = os.getpid()
+            self.db = database.obj
+            self.thread = threading.Thread(target=self._run, name="konto-mail-sender", daemon=True)
+            self.thread.start()
+
+    def stop(self, timeout=5):
+        self.stop_event.set()
+        self.wake_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _run(self):
+        poll = self.app.config["MAIL_SENDER_POLL"]
+        while not self.stop_event.is_set():
+            if database.obj is not self.db:
+                return  # another app in this process re-bound the database (tests): not ours
+            try:
+                with self.app.app_context(), database.connection_context():
+                    send_due()
+                    wait = self._until_next_due(poll)
+            except Exception:  # noqa: BLE001 - the thread must outlive any one failure
+                log.exception("mail sender: pass failed")
+                wait = poll
+            self.wake_event.wait(wait)
+            self.wake_event.clear()
+
+    def _until_next_due(self, poll):
+        row = (
+            Email.select(Email.next_attempt_at)
+            .where(Email.sent_at.is_null() & Email.next_attempt_at.is_null(False))
+            .order_by(Email.next_attempt_at)
+            .first()
+        )
+        if row is None:
+            return poll
+        seconds = (row.next_attempt_at - utcnow()).total_seconds()
+        return min(max(seconds, 0.05), poll)
+
+
+def _read_settings(app):
+    for name, default in SETTINGS.items():
+        if name in app.config:
+            continue
+        raw = os.environ.get(name) if not app.config.get("TESTING") else None
+        if raw is None:
+            app.config[name] = default
+        elif isinstance(default, bool):
+            app.config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            app.config[name] = float(raw)
+
+
+def _add_missing_columns():
+    """Databases made before Email.next_attempt_at: add the (nullable) column."""
+    with database.connection_context():
+        columns = {column.name for column in database.get_columns(Email._meta.table_name)}
+        if "next_attempt_at" not in columns:
+            database.execute_sql(f'ALTER TABLE "{Email._meta.table_name}" ADD COLUMN "next_attempt_at" DATETIME')
+
+
 def init_app(app):
+    _read_settings(app)
     mail.init_app(app)
+    _add_missing_columns()
+    sender = Sender(app)
+    app.extensions["konto_mail_sender"] = sender
 
     @app.after_request
-    def _deliver_after_commit(response):
-        for message_id in g.pop("konto_mail_after_request", []):
-            deliver(message_id)
+    def _wake_sender_after_commit(response):
+        if g.pop("konto_mail_queued", False) and app.config["MAIL_SENDER_THREAD"]:
+            sender.wake()
         return response
+
+    @app.before_request
+    def _start_sender():
+        # A restarted process picks up what an earlier one left undelivered.
+        if not app.config["DEMO_MAIL"] and app.config["MAIL_SENDER_THREAD"] and sender.pid != os.getpid():
+            sender.wake()
 
     @app.cli.group("mail")
     def mail_group():

@@ -135,6 +135,9 @@ class Email(BaseModel):
     sent_at = DateTimeField(null=True)
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
+    # When the sender may try again (backoff after a failure); NULL once sent. Nullable so
+    # an older database gets it with a plain ADD COLUMN (see konto.mail).
+    next_attempt_at = DateTimeField(null=True)
 
 
 class Membership(BaseModel):
@@ -200,6 +203,7 @@ class AuditEvent(BaseModel):
     ip = CharField(max_length=45, null=True)
     user_agent = CharField(max_length=255, null=True)
     created_at = DateTimeField(default=utcnow)
+    request_id = CharField(max_length=64, null=True)  # the request's X-Request-ID (schema version 2)
 
 
 ALL_MODELS = [
