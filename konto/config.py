@@ -25,9 +25,13 @@ _ENV_INT = (
     "MAIL_PORT",
     "ACTIVATION_TOKEN_MAX_AGE",
     "RESET_TOKEN_MAX_AGE",
+    "EMAIL_CHANGE_TOKEN_MAX_AGE",
+    "EMAIL_REVERT_TOKEN_MAX_AGE",
+    "REAUTH_WINDOW",
     "REGISTRY_CACHE_TTL",
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_TIMEOUT",
+    "KONTO_PROXY_FIX",
 )
 _ENV_FLOAT = ("REGISTRY_CONNECT_TIMEOUT", "REGISTRY_READ_TIMEOUT")
 _ENV_BOOL = ("MAIL_USE_TLS", "MAIL_USE_SSL", "KONTO_HTTPS")
@@ -54,8 +58,14 @@ def defaults(instance_path):
         "REGISTRY_READ_TIMEOUT": 10.0,
         "ACTIVATION_TOKEN_MAX_AGE": 48 * 3600,
         "RESET_TOKEN_MAX_AGE": 3600,
+        "EMAIL_CHANGE_TOKEN_MAX_AGE": 24 * 3600,
+        "EMAIL_REVERT_TOKEN_MAX_AGE": 14 * 24 * 3600,
+        "REAUTH_WINDOW": 10 * 60,
         "SESSION_IDLE_TIMEOUT": 2 * 3600,
         "SESSION_ABSOLUTE_TIMEOUT": 30 * 24 * 3600,
+        # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
+        # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
+        "KONTO_PROXY_FIX": 0,
         # argon2-cffi's PasswordHasher defaults (RFC 9106 low-memory profile) unless overridden.
         "PASSWORD_HASH_PARAMS": None,
         "BABEL_DEFAULT_LOCALE": "pl",

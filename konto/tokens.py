@@ -17,8 +17,15 @@ from konto.models import User
 
 ACTIVATE = "activate"
 RESET = "reset"
+CHANGE_EMAIL = "change-email"  # sent to the new address; carries it
+REVERT_EMAIL = "revert-email"  # "to nie ja", sent to the old address; carries it
 
-_MAX_AGE_SETTING = {ACTIVATE: "ACTIVATION_TOKEN_MAX_AGE", RESET: "RESET_TOKEN_MAX_AGE"}
+_MAX_AGE_SETTING = {
+    ACTIVATE: "ACTIVATION_TOKEN_MAX_AGE",
+    RESET: "RESET_TOKEN_MAX_AGE",
+    CHANGE_EMAIL: "EMAIL_CHANGE_TOKEN_MAX_AGE",
+    REVERT_EMAIL: "EMAIL_REVERT_TOKEN_MAX_AGE",
+}
 
 
 @dataclass
@@ -27,6 +34,7 @@ class TokenCheck:
 
     outcome: str
     user: User | None = None
+    extra: dict | None = None  # what the link carries besides the user (an e-mail address)
 
 
 def _serializer(purpose):
@@ -36,14 +44,19 @@ def _serializer(purpose):
 def _fingerprint(purpose, user):
     if purpose == ACTIVATE:
         state = f"{user.email}|{user.activated_at}"
+    elif purpose in (CHANGE_EMAIL, REVERT_EMAIL):
+        state = user.email  # dies once the address changes (either way)
     else:
         state = f"{user.email}|{user.password_hash}"
     return hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
-def make_token(purpose, user):
+def make_token(purpose, user, **extra):
     """A link token for this purpose, valid for the configured time."""
-    return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(purpose, user)})
+    payload = {"u": user.id, "f": _fingerprint(purpose, user)}
+    if extra:
+        payload["x"] = extra
+    return _serializer(purpose).dumps(payload)
 
 
 def check_token(purpose, token):
@@ -62,6 +75,9 @@ def check_token(purpose, token):
     user = User.get_or_none(User.id == payload["u"])
     if user is None:
         return TokenCheck("invalid")
+    extra = payload.get("x")
+    if extra is not None and not isinstance(extra, dict):
+        return TokenCheck("invalid")
     if payload.get("f") != _fingerprint(purpose, user):
-        return TokenCheck("used", user)
-    return TokenCheck("ok", user)
+        return TokenCheck("used", user, extra)
+    return TokenCheck("ok", user, extra)

@@ -38,6 +38,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device(user_agent):
+    """A person's name for a user agent: "Firefox, Windows"."""
+    if not user_agent:
+        return "nieznane urządzenie"
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if "HeadlessChrome" in user_agent:
+        browser = "Chrome (bez interfejsu)"
+    if not browser and not system:
+        return user_agent[:60]
+    return ", ".join(part for part in (browser, system) if part)
+
+
 def security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -80,6 +99,7 @@ def unauthorized():
 def init_app(app):
     login_manager.login_view = "auth.login"
     app.after_request(security_headers)
+    app.add_template_filter(device)
 
     @app.context_processor
     def topbar():
