@@ -4,6 +4,7 @@ import pytest
 from flask import current_app
 
 from konto import registry
+from konto.registry.whitelist import warsaw_today
 from konto.taxid import parse
 from tests.registry.helpers import all_calls
 from tests.registry.helpers import cached_numbers
@@ -34,7 +35,10 @@ def test_vies_invalid_is_not_found_and_cached(ctx, vies):
     assert vies.total_calls() == calls
 
 
-@pytest.mark.parametrize("mode", ["slow", "ms_unavailable", "ms_max_concurrent", "global_max_concurrent", "error500", "malformed"])
+VIES_FAULTS = ["slow", "ms_unavailable", "ms_max_concurrent", "global_max_concurrent", "error500", "malformed"]
+
+
+@pytest.mark.parametrize("mode", VIES_FAULTS)
 def test_vies_faults_are_unavailable_and_not_cached(ctx, vies, mode):
     current_app.config["REGISTRY_READ_TIMEOUT"] = 0.5
     vies.mode = mode
@@ -73,8 +77,6 @@ def test_white_list_found(ctx, mf):
 
 
 def test_white_list_sends_todays_date_which_the_service_checks(ctx, mf):
-    from konto.registry.whitelist import warsaw_today
-
     whitelist_lookup("7390004008")
 
     assert mf.requests[0]["path"] == f"/api/search/nip/7390004008?date={warsaw_today().isoformat()}"

@@ -38,7 +38,9 @@ class StandIn:
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         self.url = self.base_url + self.path
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True
+        )
         self._thread.start()
 
     def count(self, operation, record=None):

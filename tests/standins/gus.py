@@ -25,7 +25,6 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from tests.standins import data
-from tests.standins.base import MODE_OK
 from tests.standins.base import MODE_SLOW
 from tests.standins.base import Handler
 from tests.standins.base import StandIn
@@ -266,7 +265,7 @@ def legal_person_report(d):
             "praw_rodzajRejestruEwidencji_Symbol": register[0],
             "praw_podstawowaFormaPrawna_Nazwa": basic_name,
             "praw_szczegolnaFormaPrawna_Nazwa": special_name,
-            "praw_formaFinansowania_Nazwa": "JEDNOSTKA SAMOFINANSUJĄCA NIE BĘDĄCA JEDNOSTKĄ BUDŻETOWĄ LUB SAMORZĄDOWYM ZAKŁADEM BUDŻETOWYM",
+            "praw_formaFinansowania_Nazwa": data.FINANCING,
             "praw_formaWlasnosci_Nazwa": "WŁASNOŚĆ KRAJOWYCH OSÓB FIZYCZNYCH",
             "praw_organZalozycielski_Nazwa": "",
             "praw_organRejestrowy_Nazwa": court[1],
@@ -299,7 +298,7 @@ def person_general_report(d, silos_list):
         "fiz_formaWlasnosci_Symbol": "214",
         "fiz_podstawowaFormaPrawna_Nazwa": basic_name,
         "fiz_szczegolnaFormaPrawna_Nazwa": special_name,
-        "fiz_formaFinansowania_Nazwa": "JEDNOSTKA SAMOFINANSUJĄCA NIE BĘDĄCA JEDNOSTKĄ BUDŻETOWĄ LUB SAMORZĄDOWYM ZAKŁADEM BUDŻETOWYM",
+        "fiz_formaFinansowania_Nazwa": data.FINANCING,
         "fiz_formaWlasnosci_Nazwa": "WŁASNOŚĆ KRAJOWYCH OSÓB FIZYCZNYCH",
         "fiz_dzialalnoscCeidg": "1" if "1" in silos_list else "0",
         "fiz_dzialalnoscRolnicza": "1" if "2" in silos_list else "0",
@@ -547,7 +546,8 @@ class GusHandler(Handler):
         content_type, body = gus.mtom.frame(envelope)
         if gus.mode == "malformed_mtom":
             body = b"\r\n--garbage\r\nContent-Type: text/plain\r\n\r\nnot an envelope\r\n"
-        self.answer(200, body, content_type, {"MIME-Version": "1.0", "X-Powered-By": "ASP.NET", "Cache-Control": "private"})
+        headers = {"MIME-Version": "1.0", "X-Powered-By": "ASP.NET", "Cache-Control": "private"}
+        self.answer(200, body, content_type, headers)
 
     def _fault(self, code, subcode, reason, status=500):
         content_type, body = self.standin.mtom.frame(fault_envelope(code, subcode, reason))

@@ -37,6 +37,7 @@ ERRORS = {
     "WL-190": "Niepoprawne żądanie.",
     "WL-191": "Wyczerpano dzienny limit zapytań.",
 }
+UNAVAILABLE_503 = json.dumps({"code": "HTTP-503", "message": "Usługa niedostępna"})
 ROUTE = re.compile(r"^/api/search/nip/(?P<nip>[^/]*)$")
 
 
@@ -119,7 +120,7 @@ class WhiteListHandler(Handler):
         elif mf.mode == "error500":
             return self._error(500, "WL-100")
         elif mf.mode == "unavailable503":
-            return self.answer(503, json.dumps({"code": "HTTP-503", "message": "Usługa niedostępna"}), "application/json")
+            return self.answer(503, UNAVAILABLE_503, "application/json")
         elif mf.mode == "limit":
             return self._error(429, "WL-191")
         elif mf.mode == "malformed":
@@ -147,7 +148,7 @@ class WhiteListHandler(Handler):
         if not pl_nip.is_valid(nip):
             return self._error(400, "WL-115")
         if nip in mf.failing_nips:
-            return self.answer(503, json.dumps({"code": "HTTP-503", "message": "Usługa niedostępna"}), "application/json")
+            return self.answer(503, UNAVAILABLE_503, "application/json")
         request_id = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5)) + "-98jk3i1"
         body = {
             "result": {
