@@ -19,6 +19,12 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/regulamin")
 def terms():
     """The terms of service, with their version."""
