@@ -124,5 +124,10 @@ def finish(config, instance_path):
     config["SESSION_COOKIE_SECURE"] = https
     config["REMEMBER_COOKIE_SECURE"] = https
     config["WTF_CSRF_SSL_STRICT"] = https
+    if https:
+        # __Host-: the browser refuses the cookie unless Secure, Path=/ and no Domain.
+        if config.get("SESSION_COOKIE_NAME", "session") == "session":
+            config["SESSION_COOKIE_NAME"] = "__Host-konto"
+        config.setdefault("REMEMBER_COOKIE_NAME", "__Host-konto-remember")
     config["DEMO_MAIL"] = not config.get("MAIL_SERVER")
     return config

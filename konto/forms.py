@@ -1,5 +1,7 @@
 """The portal's forms. Every field has a length limit and a Polish message."""
 
+import re
+
 import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
@@ -64,8 +66,12 @@ class NewPassword:
             raise ValidationError(errors[0])
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, and single-line: control characters (CR/LF among them) become spaces."""
+    return _CONTROL_CHARACTERS.sub(" ", value).strip() if isinstance(value, str) else value
 
 
 class BaseForm(FlaskForm):

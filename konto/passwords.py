@@ -1,5 +1,6 @@
 """Passwords: argon2id hashing and the NIST SP 800-63B policy."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from argon2.exceptions import VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -49,11 +51,31 @@ def dummy_hash():
     return hash_password("konto-dummy-password-for-timing")
 
 
+# Words of this service that people build passwords from ("Konto2026!", "subiekt-nexo-1").
+CONTEXT_WORDS = frozenset(
+    {"konto", "kontoinsert", "insert", "subiekt", "rachmistrz", "rewizor", "gratyfikant", "gestor", "nexo",
+     "biuro", "haslo", "password", "admin", "polska"}
+)
+
+
 @lru_cache(maxsize=1)
 def common_passwords():
-    """The shipped list of passwords too common to allow, lower-cased."""
+    """Passwords too common to allow, lower-cased: the shipped list and zxcvbn's 30,000."""
     lines = _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+    shipped = {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
+    return frozenset(shipped | set(FREQUENCY_LISTS["passwords"]))
+
+
+def _stem(password):
+    """The letters of a password, lower-cased: "Qwerty2024!!" → "qwerty"."""
+    return re.sub(r"[\W\d_]+", "", password.lower())
+
+
+def is_too_common(password):
+    """A common password, or a common word or a word of this service padded with digits and signs."""
+    lowered = password.strip().lower()
+    stem = _stem(password)
+    return lowered in common_passwords() or stem in CONTEXT_WORDS or (len(stem) >= 3 and stem in common_passwords())
 
 
 def policy_errors(password, email=""):
@@ -63,7 +85,7 @@ def policy_errors(password, email=""):
         errors.append(_l("Hasło musi mieć co najmniej %(n)d znaków.", n=MIN_LENGTH))
     elif len(password) > MAX_LENGTH:
         errors.append(_l("Hasło może mieć najwyżej %(n)d znaków.", n=MAX_LENGTH))
-    elif password.strip().lower() in common_passwords():
+    elif is_too_common(password):
         errors.append(_l("To hasło jest na liście najczęściej używanych haseł. Wybierz inne."))
     elif email and password.strip().lower() == email.strip().lower():
         errors.append(_l("Hasło nie może być takie samo jak adres e-mail."))

@@ -195,3 +195,48 @@ class TestWithCsrf:
         journey.register(csrf_token=token)
         with database.connection_context():
             assert User.select().count() == 1
+
+
+def test_https_cookies_carry_the_host_prefix(tmp_path):
+    from konto import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, KONTO_HTTPS=True))
+    journey = Journey(app.test_client())
+    response = journey.register()
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-konto=") and "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+
+
+def test_logout_clears_site_data(client, journey):
+    journey.signed_up()
+    assert client.post("/wyloguj").headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Qwerty2024!!!", "password123456", "Subiekt-2024!", "Konto-2026-12", "123456789012"],
+)
+def test_common_and_service_words_padded_with_digits_are_refused(journey, password):
+    response = journey.register(password=password, password_repeat=password)
+    assert response.status_code == 422
+    assert "najczęściej używanych" in response.data.decode()
+
+
+def test_no_composition_rules_a_plain_passphrase_is_fine(journey):
+    assert journey.register(password="correct horse battery staple", password_repeat="correct horse battery staple").status_code == 303
+
+
+def test_password_checked_exactly_as_typed(journey):
+    long = "a-very-long-passphrase-" * 4 + "X"
+    journey.register(password=long, password_repeat=long)
+    journey.activate()
+    assert journey.login(password=long[:-1] + "x").status_code == 422
+    assert journey.login(password=long).status_code == 303
+
+
+def test_control_characters_in_names_are_flattened(client, journey):
+    journey.register(first_name="Anna\r\nBcc: evil@example.com")
+    from tests.conftest import user
+
+    assert "\n" not in user("anna@example.com").first_name
