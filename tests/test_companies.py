@@ -423,3 +423,21 @@ def test_registry_answer_is_cached_and_not_asked_again(app, client, anna):
     finally:
         demo.DemoRegistry.lookup = original
     assert calls == []
+
+
+def test_company_name_typed_by_hand_is_escaped_everywhere(client, anna):
+    step1(client, OUTAGE)
+    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    manual = client.post(
+        "/firmy/dodaj/reczne?numer=PL7010011003",
+        data={"name": evil, "building": "1", "postal_code": "00-001", "city": "Warszawa"},
+    )
+    done = client.post(
+        manual.headers["Location"].replace("/dane", "/oswiadczenie"),
+        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"},
+    )
+    for path in [done.headers["Location"], "/panel", "/firmy/zmien"]:
+        page = client.get(path).data.decode()
+        assert "<script>alert(1)" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in mails_to("anna@example.com")[0].html_body

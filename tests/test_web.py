@@ -240,3 +240,30 @@ def test_control_characters_in_names_are_flattened(client, journey):
     from tests.conftest import user
 
     assert "\n" not in user("anna@example.com").first_name
+
+
+def test_password_fields_are_password_managers_friendly(client):
+    register = client.get("/rejestracja").data.decode()
+    login = client.get("/logowanie").data.decode()
+    assert register.count('type="password"') == 2 and 'autocomplete="new-password"' in register
+    assert 'type="password"' in login and 'autocomplete="current-password"' in login
+    assert "onpaste" not in register + login
+
+
+def test_consent_boxes_start_unticked(client):
+    page = client.get("/rejestracja").data.decode()
+    for name in ("accept_terms", "accept_privacy", "accept_marketing"):
+        tag = re.search(rf'<input[^>]*id="{name}"[^>]*>', page).group(0)
+        assert "checked" not in tag
+
+
+def test_every_page_needing_login_redirects_strangers(app, client):
+    public = {"static", "pages.index", "pages.terms", "pages.privacy", "pages.favicon", "healthz"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in public or rule.endpoint.startswith(("auth.", "mailbox.")) or "GET" not in rule.methods:
+            continue
+        if rule.endpoint in ("account.confirm_email", "account.revert_email", "observability.healthz"):
+            continue  # reached from e-mail links; they check their token instead
+        path = rule.build({name: 1 if "id" in name else "x" for name in rule.arguments})[1]
+        response = client.get(path)
+        assert response.status_code == 302 and "/logowanie" in response.headers["Location"], rule.rule
