@@ -58,6 +58,9 @@ def create_app(test_config=None):
     app.register_blueprint(companies.bp)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
+    from konto import limits
+
+    limits.init_app(app)  # after the blueprints: it wraps their views
 
     logging.basicConfig(level=logging.INFO)
     return app

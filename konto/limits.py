@@ -1,0 +1,208 @@
+"""Rate limits and the temporary login lockout (Flask-Limiter).
+
+Every limit is a Flask-Limiter limit on one view, declared in LIMITS below and applied by
+`init_app` around the view functions, so the views themselves stay free of it. Each limit
+string comes from the configuration (RATELIMIT_<NAME>, also from the environment), so tests
+and deployments can lower or raise it; RATELIMIT_ENABLED=0 turns them all off.
+
+Keys: "ip" is the client address (request.remote_addr: put ProxyFix in front when the app
+runs behind a proxy); "account" is a hash of the normalised e-mail address in the form,
+whether or not an account has it, so a limit never tells who has an account; "user" is the
+logged-in user.
+
+Login: failures count per address and per client IP. Several windows on one key make the
+delays grow (5 failures lock the address for the rest of 5 minutes, 15 for the hour, 40 for
+the day), which keeps well under ASVS's 100 failures an hour and never locks anyone out for
+good. The first time an address is locked in an hour its owner, if there is one, gets an
+e-mail; the page says the same whether or not the address has an account.
+
+Storage: memory by default (per process: with several gunicorn workers each counts alone,
+so set RATELIMIT_STORAGE_URI, e.g. redis://localhost:6379/0).
+"""
+
+import hashlib
+import os
+import time
+
+from flask import current_app
+from flask import make_response
+from flask import render_template
+from flask import request
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user
+from limits import parse as parse_limit
+
+from konto.forms import normalize_email
+from konto.htmx import is_htmx
+
+# name: (default limit, key, endpoint(s), what counts)
+#   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
+#   "ok": a POST that went through (303, or 200 with HX-Redirect for htmx).
+LIMITS = {
+    "LOGIN_IP": ("20/minute;200/hour", "ip", ("auth.login",), "failed"),
+    "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login",), "failed"),
+    "REGISTER_IP": ("10/minute;60/hour", "ip", ("auth.register",), "all"),
+    "REGISTER_ACCOUNT": ("3/hour", "account", ("auth.register",), "ok"),
+    "RESEND_IP": ("10/minute;60/hour", "ip", ("auth.resend_activation",), "all"),
+    "RESEND_ACCOUNT": ("3/hour", "account", ("auth.resend_activation",), "ok"),
+    "RESET_IP": ("10/minute;60/hour", "ip", ("auth.forgot_password",), "all"),
+    "RESET_ACCOUNT": ("3/hour", "account", ("auth.forgot_password",), "ok"),
+    "FIELD_CHECK_IP": ("120/minute", "ip", ("auth.check_email_field", "auth.check_password_field"), "all"),
+    "NIP_IP": ("30/minute;300/hour", "ip", ("companies.new",), "all"),
+    "NIP_USER": ("10/minute", "user", ("companies.new",), "all"),
+    # Step 1 and "refresh" may ask the registry: one budget per account per hour, so nobody
+    # can use the portal to scrape GUS.
+    "REGISTRY_USER": ("60/hour", "user", ("companies.new", "companies.refresh"), "all"),
+    "ACCESS_REQUEST_IP": ("20/hour", "ip", ("companies.request_access",), "all"),
+    "ACCESS_REQUEST_USER": ("10/hour", "user", ("companies.request_access",), "all"),
+}
+
+# After an address is locked, its owner is told at most this often.
+LOCKOUT_NOTICE = "1/hour"
+
+SETTINGS = {
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    **{f"RATELIMIT_{name}": default for name, (default, *_rest) in LIMITS.items()},
+}
+
+
+def client_ip():
+    return request.remote_addr or "unknown"
+
+
+def account_key():
+    """The normalised e-mail address of the form, hashed (addresses are not kept in the store)."""
+    email = normalize_email(request.form.get("email", ""))[:320]
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def user_key():
+    return f"user:{current_user.id}" if current_user.is_authenticated else "ip:" + client_ip()
+
+
+KEYS = {"ip": lambda: "ip:" + client_ip(), "account": account_key, "user": user_key}
+
+
+def _went_through(response):
+    return response.status_code == 303 or "HX-Redirect" in response.headers
+
+
+COUNTS = {
+    "all": None,
+    "failed": lambda response: response.status_code == 422,
+    "ok": _went_through,
+}
+
+
+def _limiter():
+    return current_app.extensions["konto_limiter"]
+
+
+def _notify_lockout(request_limit):
+    """An address has just been locked: tell its owner (once an hour), if the address has one."""
+    from konto import audit
+    from konto.auth import _external
+    from konto.mail import send_email
+    from konto.models import User
+
+    key = account_key()
+    limiter = _limiter()
+    if not limiter.limiter.hit(parse_limit(LOCKOUT_NOTICE), "lockout-notice", key):
+        return None
+    email = normalize_email(request.form.get("email", ""))
+    user = User.get_or_none(User.email == email) if email else None
+    if user is None:
+        return None
+    minutes = _minutes_left(request_limit.reset_at)
+    send_email(
+        user.email,
+        _("Logowanie do Twojego Konta zostało czasowo zablokowane"),
+        "lockout",
+        user=user,
+        minutes=minutes,
+        ip=client_ip(),
+        reset_link=_external("auth.forgot_password"),
+    )
+    audit.record("lockout", user)
+    return None
+
+
+def _minutes_left(reset_at):
+    return max(1, int((reset_at - time.time() + 59) // 60))
+
+
+def too_many_requests(error):
+    """429: a page in the app's style; htmx swaps it into #main. Retry-After in seconds."""
+    current = _limiter().current_limit
+    reset_at = current.reset_at if current is not None else time.time() + 60
+    seconds = max(1, int(reset_at - time.time()))
+    endpoint = request.endpoint or ""
+    response = make_response(
+        render_template(
+            "errors/429.html",
+            partial=is_htmx(),
+            minutes=_minutes_left(reset_at),
+            login=endpoint == "auth.login",
+        ),
+        429,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _read_settings(app):
+    for name, default in SETTINGS.items():
+        if name in app.config and app.config[name] is not None:
+            continue
+        raw = os.environ.get(name) if not app.config.get("TESTING") else None
+        if raw is None:
+            app.config[name] = default
+        elif isinstance(default, bool):
+            app.config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            app.config[name] = raw
+
+
+def _limit_value(name):
+    return lambda: current_app.config[f"RATELIMIT_{name}"]
+
+
+def init_app(app):
+    """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
+    _read_settings(app)
+    limiter = Limiter(
+        key_func=client_ip,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        strategy=app.config["RATELIMIT_STRATEGY"],
+        headers_enabled=False,
+    )
+    limiter.init_app(app)
+    app.extensions["konto_limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.register_error_handler(429, too_many_requests)
+    if not app.config["RATELIMIT_ENABLED"]:
+        return
+    wrapped = {}
+    for name, (_default, key, endpoints, counts) in LIMITS.items():
+        for endpoint in endpoints:
+            wrapped.setdefault(endpoint, []).append((name, key, counts))
+    for endpoint, limits in wrapped.items():
+        view = app.view_functions[endpoint]
+        for name, key, counts in limits:
+            # Shared by name: REGISTRY_USER is one budget over two endpoints.
+            view = limiter.shared_limit(
+                _limit_value(name),
+                scope=name.lower(),
+                key_func=KEYS[key],
+                methods=["POST"],
+                deduct_when=COUNTS[counts],
+                on_breach=_notify_lockout if name == "LOGIN_ACCOUNT" else None,
+            )(view)
+        app.view_functions[endpoint] = view

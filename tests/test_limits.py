@@ -1,0 +1,328 @@
+"""Rate limits and the login lockout: each limit bites, and none tells who has an account."""
+
+import pytest
+
+from konto import create_app
+from konto.db import database
+from konto.limits import LIMITS
+from konto.models import AccessRequest
+from konto.models import CompanyDraft
+from konto.models import Email
+from konto.models import User
+from tests.conftest import PASSWORD
+from tests.conftest import Journey
+from tests.conftest import comparable
+from tests.conftest import mails_to
+from tests.conftest import make_config
+
+COMPANY = "PL5250001003"
+OTHER_COMPANY = "6770002009"
+HIGH = "1000/hour"
+WRONG = "zle-haslo-calkiem-inne"
+
+
+def limited_app(tmp_path, **limits):
+    """An app whose named limits are set as given and every other limit is out of the way."""
+    config = {f"RATELIMIT_{name}": HIGH for name in LIMITS}
+    config.update({f"RATELIMIT_{name}": value for name, value in limits.items()})
+    return create_app(make_config(tmp_path, **config))
+
+
+@pytest.fixture(autouse=True)
+def _close_db():
+    yield
+    database.close()
+
+
+def from_ip(app, ip):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    return Journey(client)
+
+
+def email_count():
+    with database.connection_context():
+        return Email.select().count()
+
+
+def signed_up(app, email, ip="10.0.0.1"):
+    journey = from_ip(app, ip)
+    journey.signed_up(email=email)
+    return journey
+
+
+# Login -------------------------------------------------------------------------------
+
+
+def test_login_locks_an_address_after_failures_even_with_the_right_password(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="3/hour")
+    signed_up(app, "anna@example.com")
+    attacker = from_ip(app, "10.0.0.66")
+    for _ in range(3):
+        assert attacker.login(password=WRONG).status_code == 422
+    blocked = attacker.login(password=PASSWORD)
+    assert blocked.status_code == 429
+    page = blocked.data.decode()
+    assert "Zbyt wiele prób" in page and "Nie pamiętam hasła" in page
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 3600
+    # From anywhere: the lock is on the address, not the client.
+    assert from_ip(app, "10.9.9.9").login().status_code == 429
+    # Another address is not affected.
+    signed_up(app, "bob@example.com", ip="10.0.0.2")
+    assert from_ip(app, "10.0.0.66").login(email="bob@example.com").status_code == 303
+
+
+def test_the_owner_is_told_once_about_a_lockout(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="2/hour")
+    signed_up(app, "anna@example.com")
+    attacker = from_ip(app, "10.0.0.66")
+    for _ in range(6):
+        attacker.login(password=WRONG)
+    notices = [m for m in mails_to("anna@example.com") if "zablokowane" in m.subject]
+    assert len(notices) == 1
+    [notice] = notices
+    assert "10.0.0.66" in notice.text_body
+    assert "/haslo/nie-pamietam" in notice.text_body
+    assert WRONG not in notice.text_body and WRONG not in notice.html_body
+    with database.connection_context():
+        from konto.models import AuditEvent
+
+        assert AuditEvent.select().where(AuditEvent.event == "lockout").count() == 1
+
+
+def test_a_lockout_looks_the_same_for_an_address_without_an_account(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="2/hour")
+    signed_up(app, "anna@example.com")
+    answers = {}
+    for email in ("anna@example.com", "nikt@example.com"):
+        client = from_ip(app, "10.0.0.66")
+        statuses = [client.login(email=email, password=WRONG).status_code for _ in range(4)]
+        last = client.login(email=email, password=WRONG)
+        answers[email] = (
+            statuses,
+            last.status_code,
+            sorted(set(last.headers.keys()) - {"Set-Cookie"}),
+            comparable(last.data.decode(), email),
+        )
+    assert answers["anna@example.com"] == answers["nikt@example.com"]
+    assert answers["nikt@example.com"][0] == [422, 422, 429, 429]
+    assert mails_to("nikt@example.com") == []
+
+
+def test_login_failures_are_limited_per_client_ip(tmp_path):
+    app = limited_app(tmp_path, LOGIN_IP="3/hour")
+    signed_up(app, "anna@example.com")
+    attacker = from_ip(app, "10.0.0.66")
+    for i in range(3):
+        assert attacker.login(email=f"ktos{i}@example.com", password=WRONG).status_code == 422
+    assert attacker.login(email="inny@example.com", password=WRONG).status_code == 429
+    assert attacker.login().status_code == 429
+    # Anna, from her own network, logs in.
+    assert from_ip(app, "10.0.0.1").login().status_code == 303
+    assert mails_to("anna@example.com")[0].subject != "Logowanie do Twojego Konta zostało czasowo zablokowane"
+
+
+def test_successful_logins_do_not_count(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="2/hour", LOGIN_IP="2/hour")
+    signed_up(app, "anna@example.com")
+    for _ in range(5):
+        journey = from_ip(app, "10.0.0.1")
+        assert journey.login().status_code == 303
+
+
+def test_htmx_gets_the_429_swapped_into_main(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="1/hour")
+    client = from_ip(app, "10.0.0.66").client
+    headers = {"HX-Request": "true"}
+    data = {"email": "nikt@example.com", "password": WRONG}
+    assert client.post("/logowanie", data=data, headers=headers).status_code == 422
+    response = client.post("/logowanie", data=data, headers=headers)
+    assert response.status_code == 429
+    assert response.headers["HX-Retarget"] == "#main"
+    assert response.headers["HX-Reswap"] == "innerHTML"
+    page = response.data.decode()
+    assert "Zbyt wiele prób" in page and "<html" not in page
+
+
+def test_limits_can_be_turned_off(tmp_path):
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False, RATELIMIT_LOGIN_ACCOUNT="1/hour"))
+    client = from_ip(app, "10.0.0.66")
+    assert [client.login(email="nikt@example.com", password=WRONG).status_code for _ in range(4)] == [422] * 4
+
+
+def test_default_limits_are_on_and_within_asvs(tmp_path):
+    app = create_app(make_config(tmp_path))
+    assert app.config["RATELIMIT_ENABLED"] is True
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # ASVS 4.0.3 2.2.1: no more than 100 failed attempts an hour on one account.
+    from limits import parse_many
+
+    per_hour = [item.amount for item in parse_many(app.config["RATELIMIT_LOGIN_ACCOUNT"])
+                if item.get_expiry() <= 3600]
+    assert per_hour and min(per_hour) <= 100
+    client = from_ip(app, "10.0.0.66")
+    statuses = [client.login(email="nikt@example.com", password=WRONG).status_code for _ in range(7)]
+    assert statuses[:5] == [422] * 5 and statuses[5:] == [429, 429]
+
+
+# The other limits, one scenario each ---------------------------------------------------
+
+
+def register(journey, email):
+    return journey.register(email=email)
+
+
+def resend(journey, email):
+    return journey.client.post("/aktywacja/ponow", data={"email": email})
+
+
+def reset(journey, email):
+    return journey.client.post("/haslo/nie-pamietam", data={"email": email})
+
+
+ANONYMOUS = {
+    # name: (action, same key for the next request: "ip" keeps the IP, "account" the address)
+    "REGISTER_IP": (register, "ip"),
+    "REGISTER_ACCOUNT": (register, "account"),
+    "RESEND_IP": (resend, "ip"),
+    "RESEND_ACCOUNT": (resend, "account"),
+    "RESET_IP": (reset, "ip"),
+    "RESET_ACCOUNT": (reset, "account"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANONYMOUS))
+def test_anonymous_forms_are_limited(tmp_path, name):
+    action, key = ANONYMOUS[name]
+    app = limited_app(tmp_path, **{name: "2/hour"})
+    journey = from_ip(app, "10.0.0.1")
+    first = "anna@example.com"
+    for _ in range(2):
+        assert action(journey, first).status_code == 303
+    before = email_count()
+    if key == "ip":
+        # Same IP, another address: blocked; another IP: through.
+        blocked = action(journey, "nowy@example.com")
+        allowed = action(from_ip(app, "10.0.0.2"), "nowy@example.com")
+    else:
+        # The same address from another IP: blocked; another address: through.
+        blocked = action(from_ip(app, "10.0.0.2"), first)
+        allowed = action(journey, "nowy@example.com")
+    assert blocked.status_code == 429
+    assert "Zbyt wiele prób" in blocked.data.decode()
+    assert allowed.status_code == 303
+    # The blocked request changed nothing: at most the allowed one wrote an e-mail.
+    assert email_count() - before <= 1
+    with database.connection_context():
+        assert User.select().where(User.email == "nowy@example.com").count() <= 1
+
+
+def test_a_blocked_registration_creates_nothing(tmp_path):
+    app = limited_app(tmp_path, REGISTER_IP="1/hour")
+    journey = from_ip(app, "10.0.0.1")
+    assert journey.register(email="a@example.com").status_code == 303
+    assert journey.register(email="b@example.com").status_code == 429
+    with database.connection_context():
+        assert [u.email for u in User.select()] == ["a@example.com"]
+    assert mails_to("b@example.com") == []
+
+
+def test_account_limits_answer_the_same_for_unknown_addresses(tmp_path):
+    app = limited_app(tmp_path, RESET_ACCOUNT="1/hour")
+    signed_up(app, "anna@example.com")
+    answers = {}
+    for email in ("anna@example.com", "nikt@example.com"):
+        journey = from_ip(app, "10.0.0.5")
+        first = reset(journey, email).status_code
+        second = reset(journey, email)
+        answers[email] = (first, second.status_code, comparable(second.data.decode(), email))
+    assert answers["anna@example.com"] == answers["nikt@example.com"]
+    assert answers["nikt@example.com"][1] == 429
+
+
+def two_users(app):
+    anna = signed_up(app, "anna@example.com", ip="10.0.0.1")
+    bob = signed_up(app, "bob@example.com", ip="10.0.0.1")
+    return anna, bob
+
+
+def step1(journey, number=COMPANY):
+    return journey.client.post("/firmy/dodaj", data={"number": number})
+
+
+@pytest.mark.parametrize("name", ["NIP_USER", "REGISTRY_USER"])
+def test_nip_lookups_are_limited_per_account(tmp_path, name):
+    app = limited_app(tmp_path, **{name: "2/hour"})
+    anna, bob = two_users(app)
+    assert step1(anna).status_code == 303
+    assert step1(anna, OTHER_COMPANY).status_code == 303
+    with database.connection_context():
+        drafts = CompanyDraft.select().count()
+    blocked = step1(anna)
+    assert blocked.status_code == 429
+    with database.connection_context():
+        assert CompanyDraft.select().count() == drafts  # no lookup, no draft
+    assert step1(bob).status_code == 303  # same IP, another account
+
+
+def test_nip_lookups_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, NIP_IP="2/hour")
+    anna, bob = two_users(app)
+    assert step1(anna).status_code == 303
+    assert step1(anna).status_code == 303
+    assert step1(bob).status_code == 429  # same IP
+    bob.client.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+    assert step1(bob).status_code == 303
+
+
+def test_refreshing_a_company_spends_the_same_registry_budget(tmp_path):
+    app = limited_app(tmp_path, REGISTRY_USER="2/hour")
+    anna = signed_up(app, "anna@example.com")
+    response = anna.add_company(COMPANY)  # one lookup
+    company_path = response.headers["Location"]
+    assert anna.client.post(company_path + "/odswiez").status_code == 303  # two
+    assert anna.client.post(company_path + "/odswiez").status_code == 429
+    assert step1(anna, OTHER_COMPANY).status_code == 429
+
+
+def test_access_requests_are_limited_per_account(tmp_path):
+    app = limited_app(tmp_path, ACCESS_REQUEST_USER="2/hour")
+    anna, bob = two_users(app)
+    anna.add_company(COMPANY)
+    response = step1(bob)
+    request_path = response.headers["Location"].replace("/dane", "/dostep")
+    assert bob.client.post(request_path).status_code == 200
+    assert bob.client.post(request_path).status_code == 200
+    assert bob.client.post(request_path).status_code == 429
+    with database.connection_context():
+        assert AccessRequest.select().count() == 1
+
+
+def test_inline_field_checks_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, FIELD_CHECK_IP="2/minute")
+    client = from_ip(app, "10.0.0.1").client
+    assert client.post("/sprawdz/haslo", data={"password": "abc"}).status_code == 200
+    assert client.post("/sprawdz/email", data={"email": "a@b"}).status_code == 200
+    assert client.post("/sprawdz/haslo", data={"password": "abc"}).status_code == 429
+
+
+def test_every_limit_has_a_test():
+    """A limit added to LIMITS without a scenario here fails this test."""
+    covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
+                                "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP"}
+    assert set(LIMITS) == covered
+
+
+def test_access_requests_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, ACCESS_REQUEST_IP="2/hour")
+    anna, bob = two_users(app)
+    anna.add_company(COMPANY)
+    carol = signed_up(app, "carol@example.com", ip="10.0.0.1")
+    paths = []
+    for journey in (bob, carol):
+        paths.append(step1(journey).headers["Location"].replace("/dane", "/dostep"))
+    assert bob.client.post(paths[0]).status_code == 200
+    assert bob.client.post(paths[0]).status_code == 200
+    assert carol.client.post(paths[1]).status_code == 429  # another account, same IP
+    carol.client.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert carol.client.post(paths[1]).status_code == 200
