@@ -15,7 +15,8 @@
   // An inline field check swaps only the message; keep the input's aria-invalid in step.
   document.addEventListener("htmx:afterSwap", function (event) {
     var box = event.detail.target;
-    var message = box && box.id && /-error$/.test(box.id) ? box : null;
+    // After an outerHTML swap the target is the old, detached element: look up the new one.
+    var message = box && box.id && /-error$/.test(box.id) ? document.getElementById(box.id) : null;
     if (!message) { message = document.getElementById((event.detail.elt && event.detail.elt.id || "") + "-error"); }
     if (!message || !message.id) { return; }
     var input = document.getElementById(message.id.replace(/-error$/, ""));
