@@ -61,6 +61,9 @@ def create_app(test_config=None):
     from konto import limits
 
     limits.init_app(app)  # after the blueprints: it wraps their views
+    from konto import backup
+
+    backup.init_app(app)  # `flask db backup PATH`
 
     logging.basicConfig(level=logging.INFO)
     return app

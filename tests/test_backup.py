@@ -1,0 +1,84 @@
+"""`flask --app wsgi db backup PATH` while the app writes; restore as documented; log in."""
+
+import shutil
+import sqlite3
+import threading
+
+from konto import create_app
+from konto.db import database
+from tests.conftest import PASSWORD
+from tests.conftest import Journey
+from tests.conftest import make_config
+
+
+def test_backup_while_writing_then_restore_and_log_in(tmp_path):
+    live = tmp_path / "live"
+    live.mkdir()
+    app = create_app(make_config(live, RATELIMIT_ENABLED=False))
+    Journey(app.test_client()).signed_up(email="anna@example.com")
+
+    # Sign-ups keep coming in (each writes a user and its consents in one transaction)
+    # while the backup is taken.
+    stop = threading.Event()
+    written = []
+
+    def keep_registering():
+        client = app.test_client()
+        i = 0
+        while not stop.is_set() and i < 200:
+            response = Journey(client).register(email=f"osoba{i}@example.com")
+            written.append(response.status_code)
+            i += 1
+
+    writer = threading.Thread(target=keep_registering)
+    writer.start()
+    try:
+        while len(written) < 5:
+            threading.Event().wait(0.01)
+        target = tmp_path / "backups" / "konto-backup.sqlite3"
+        result = app.test_cli_runner().invoke(args=["db", "backup", str(target)])
+    finally:
+        stop.set()
+        writer.join(30)
+    assert result.exit_code == 0, result.output
+    assert "Kopia zapisana" in result.output
+    assert set(written) == {303}
+
+    # The copy is one instant: every user in it has all the consents written with it.
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        users = copy.execute("SELECT COUNT(*) FROM user").fetchone()[0]
+        orphans = copy.execute(
+            "SELECT COUNT(*) FROM user u WHERE (SELECT COUNT(*) FROM consent c WHERE c.user_id = u.id) != 2"
+        ).fetchone()[0]
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert users >= 1 and orphans == 0
+    database.close()
+
+    # Restore, as docs/operations.md says: the backup becomes the database of a fresh install.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copyfile(target, fresh / "konto.sqlite3")
+    restored = create_app(make_config(fresh))
+    client = restored.test_client()
+    response = client.post("/logowanie", data={"email": "anna@example.com", "password": PASSWORD})
+    assert response.status_code == 303
+    assert client.get("/panel").status_code == 200
+    database.close()
+
+
+def test_backup_refuses_a_non_sqlite_database(tmp_path):
+    from konto.backup import sqlite_path
+
+    import click
+    import pytest
+
+    with pytest.raises(click.ClickException):
+        sqlite_path("postgresql://u@localhost/konto")
+
+
+def test_backup_command_is_in_the_db_group(tmp_path):
+    app = create_app(make_config(tmp_path))
+    result = app.test_cli_runner().invoke(args=["db", "--help"])
+    assert "backup" in result.output
+    database.close()
