@@ -45,10 +45,18 @@ def needs_rehash(password_hash):
     return hasher().check_needs_rehash(password_hash)
 
 
-@lru_cache(maxsize=1)
 def dummy_hash():
-    """A hash to verify against when the account does not exist, so timing tells nothing."""
-    return hash_password("konto-dummy-password-for-timing")
+    """A hash to verify against when the account does not exist, so timing tells nothing.
+
+    Made with the parameters in force (one per parameter set): verifying uses the parameters
+    written in the hash, so a dummy made with other ones would take another time.
+    """
+    return _dummy_hash(hasher())
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(password_hasher):
+    return password_hasher.hash("konto-dummy-password-for-timing")
 
 
 # Words of this service that people build passwords from ("Konto2026!", "subiekt-nexo-1").

@@ -1,0 +1,134 @@
+"""Many people at once, over real HTTP (a threaded server on 127.0.0.1, CSRF on).
+
+No "database is locked", no 5xx, no duplicates: 32 registrations at once, and 20 final
+steps of "Dodaj firmę" at once for one company.
+"""
+
+import logging
+import threading
+
+import pytest
+
+from konto import create_app
+from konto.db import database
+from konto.limits import LIMITS
+from konto.models import Company
+from konto.models import CompanyDraft
+from konto.models import Consent
+from konto.models import Email
+from konto.models import Membership
+from konto.models import User
+from tests.conftest import LiveServer
+from tests.conftest import make_config
+from tests.http_helpers import Browser
+
+COMPANY = "PL5250001003"
+
+
+@pytest.fixture
+def server(tmp_path):
+    # Everyone comes from 127.0.0.1 here: the per-IP limits are raised, not removed.
+    limits = {f"RATELIMIT_{name}": "10000/hour" for name in LIMITS}
+    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, **limits))
+    live = LiveServer(app)
+    yield live
+    live.stop()
+    database.close()
+
+
+class LogTrap(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage() + (str(record.exc_info[1]) if record.exc_info else ""))
+
+
+@pytest.fixture
+def log_trap():
+    trap = LogTrap()
+    logging.getLogger().addHandler(trap)
+    yield trap
+    logging.getLogger().removeHandler(trap)
+
+
+def run_together(jobs):
+    """Start every job at the same moment (a barrier); return their results in order."""
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def run(i, job):
+        barrier.wait(30)
+        try:
+            results[i] = job()
+        except Exception as error:  # noqa: BLE001 - reported as the result
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_32_registrations_at_once(server, log_trap):
+    addresses = [f"osoba{i}@example.com" for i in range(28)] + ["ta-sama@example.com"] * 4
+    jobs = []
+    for address in addresses:
+        browser = Browser(server.url)
+        data = browser.registration(address)
+        data["csrf_token"] = browser.token("/rejestracja")
+        jobs.append(lambda browser=browser, data=data: browser.post_prepared("/rejestracja", data))
+    results = run_together(jobs)
+    statuses = [getattr(r, "status_code", repr(r)) for r in results]
+    print("32 registrations:", {s: statuses.count(s) for s in set(statuses)})
+    assert statuses == [303] * 32
+    with database.connection_context():
+        emails = [u.email for u in User.select()]
+        assert sorted(emails) == sorted(set(addresses))  # 29 accounts, each once
+        assert Consent.select().count() == 2 * 29
+        assert Email.select().where(Email.recipient == "ta-sama@example.com").count() == 4
+        assert Email.select().count() == 32
+    assert not [line for line in log_trap.lines if "locked" in line.lower() or "Traceback" in line]
+
+
+def test_20_final_steps_of_dodaj_firme_at_once(server, log_trap):
+    # Ten people each got to the last step for the same company; each clicks twice.
+    people = []
+    for i in range(10):
+        email = f"osoba{i}@example.com"
+        browser = Browser(server.url).sign_up(email)
+        path = browser.company_draft(COMPANY)
+        people.append((browser, path, browser.final_step_data(path, email)))
+    jobs = [
+        (lambda b=browser, p=path, d=data: b.post_prepared(p, d))
+        for browser, path, data in people
+        for _ in range(2)
+    ]
+    results = run_together(jobs)
+    statuses = [getattr(r, "status_code", repr(r)) for r in results]
+    locations = [getattr(r, "headers", {}).get("Location", "") for r in results]
+    print("20 final steps:", {s: statuses.count(s) for s in set(statuses)})
+    assert all(isinstance(s, int) and s < 500 for s in statuses), statuses
+    with database.connection_context():
+        [company] = Company.select()
+        [membership] = Membership.select()
+        assert membership.company_id == company.id and membership.role == "admin"
+        winner = membership.user.email
+        assert CompanyDraft.select().count() == 9  # the winner's draft is used up, the others stay
+        admin_mails = Email.select().where(Email.subject.contains("administratorem")).count()
+    assert admin_mails == 1
+    # The winner's click lands on the company. Its second click lands there too when it ran
+    # alongside; one that arrives after the draft was used up gets 404 (the draft is gone).
+    # Everybody else is sent back to the preview, which offers an access request.
+    winner_index = [i for i in range(10) if f"osoba{i}@example.com" == winner][0]
+    for i in range(10):
+        pair = [(statuses[j], locations[j]) for j in (2 * i, 2 * i + 1)]
+        if i == winner_index:
+            to_company = [p for p in pair if p[0] == 303 and p[1].endswith(f"/firmy/{company.id}")]
+            assert len(to_company) >= 1 and all(p in to_company or p[0] == 404 for p in pair), pair
+        else:
+            assert all(status in (302, 303) and location.endswith("/dane") for status, location in pair), pair
+    assert not [line for line in log_trap.lines if "locked" in line.lower() or "Traceback" in line]
