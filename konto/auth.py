@@ -225,7 +225,8 @@ def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    audit.record("logout", current_user.id)
+    if current_user.is_authenticated:  # a logged-out browser may post this form too
+        audit.record("logout", current_user.id)
     sessions.end_session()
     flash(_("Wylogowano."))
     response = redirect_to("auth.login")

@@ -1,0 +1,213 @@
+"""Property-based: anything posted to any POST route — never a 5xx, and a refusal writes nothing.
+
+Every POST rule of the app's url_map is a target (a route added later is fuzzed too), as an
+outsider and as a logged-in user with a company, a draft and an access request. Bodies are
+arbitrary: unknown and known field names, any text, huge values, repeated and missing fields,
+JSON, raw bytes under any content type; CSRF tokens valid, missing or forged; with and
+without htmx. CSRF protection is on, as in production; rate limits are off (they would only
+answer 429 sooner).
+"""
+
+import re
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+
+from konto import create_app
+from konto.db import database
+from konto.models import ALL_MODELS
+from konto.models import AccessRequest
+from konto.models import Company
+from konto.models import CompanyDraft
+from konto.models import UserSession
+from tests.conftest import PASSWORD
+from tests.conftest import Journey
+from tests.conftest import make_config
+
+FIELDS = [
+    "email", "password", "password_repeat", "first_name", "last_name", "accept_terms", "accept_privacy",
+    "accept_marketing", "remember", "next", "number", "statement", "by_email", "by_phone", "by_sms",
+    "contact_email", "phone", "name", "street", "building", "unit", "postal_code", "city", "company_id",
+    "decyzja", "current_password", "new_password", "new_email", "csrf_token",
+]  # fmt: skip
+# Status codes that mean "refused": nothing may have been written.
+REFUSED = {400, 401, 403, 404, 405, 413, 415, 422}
+# Rows a refusal may legitimately add: the audit log records failed logins.
+LOGS = {"auditevent"}
+
+_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+texts = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    st.sampled_from(["", " ", "0", "-1", "99999999999999999999", "y", "on", "accept", "decline",
+                     "anna@example.com", PASSWORD, "PL5250001003", "5250001003", "DE123456788",
+                     "<script>alert(1)</script>", "' OR 1=1 --", "\x00", "a\r\nBcc: x@evil", "../../etc/passwd",
+                     "%00", "{{7*7}}", "javascript:alert(1)", "//evil.example"]),
+    st.integers(min_value=10_000, max_value=70_000).map(lambda n: "x" * n),  # around MAX_CONTENT_LENGTH
+)
+field_names = st.one_of(st.sampled_from(FIELDS), st.text(max_size=20))
+form_bodies = st.lists(st.tuples(field_names, texts), max_size=12)  # repeats allowed
+tokens = st.sampled_from(["valid", "missing", "forged", "other-session"])
+encodings = st.sampled_from(["form", "multipart", "json", "raw"])
+raw_types = st.sampled_from(["text/plain", "application/xml", "application/octet-stream",
+                             "application/x-www-form-urlencoded; charset=latin-1", "multipart/form-data",
+                             "", "application/json"])
+
+
+def post_rules(app):
+    return sorted(
+        (rule for rule in app.url_map.iter_rules() if "POST" in rule.methods and rule.endpoint != "static"),
+        key=lambda rule: rule.rule,
+    )
+
+
+def counts():
+    with database.connection_context():
+        return {model._meta.table_name: model.select().count() for model in ALL_MODELS
+                if model._meta.table_name not in LOGS}
+
+
+class World:
+    """A user with a company, a draft and a pending access request from another user."""
+
+    def __init__(self, app):
+        self.app = app
+        anna = Journey(app.test_client())
+        anna.signed_up(email="anna@example.com")
+        anna.add_company("PL5250001003")
+        bob = Journey(app.test_client())
+        bob.signed_up(email="bob@example.com")
+        response = bob.client.post("/firmy/dodaj", data={"number": "PL5250001003"})
+        bob.client.post(response.headers["Location"].replace("/dane", "/dostep"))
+        bob.client.post("/firmy/dodaj", data={"number": "PL6770002009"})
+        with database.connection_context():
+            self.values = {
+                "company_id": Company.get().id,
+                "request_id": AccessRequest.get().id,
+                "session_id": UserSession.select().first().id,
+                "key": CompanyDraft.select().first().key,
+                "token": "eyJ1IjoxLCJmIjoiMTIzIn0.awVJnA.FRwDGTeSZFLdURp_YbUeND2101g",
+            }
+
+
+def login(client, email):
+    token = _TOKEN.search(client.get("/logowanie").data.decode()).group(1)
+    response = client.post("/logowanie", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+
+
+@pytest.fixture
+def world(tmp_path):
+    # The world is built with CSRF off (quicker), then CSRF is switched on for the fuzzing.
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
+    built = World(app)
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield built
+    database.close()
+
+
+def url_for_rule(app, rule, values, arguments):
+    filled = {}
+    for name in rule.arguments:
+        choice = arguments.get(name)
+        filled[name] = values.get(name, 1) if choice is None else choice
+    adapter = app.url_map.bind("localhost")
+    return adapter.build(rule.endpoint, filled, method="POST")
+
+
+def path_values(rule):
+    values = {}
+    for name in rule.arguments:
+        if rule._converters[name].__class__.__name__ == "IntegerConverter":
+            values[name] = st.one_of(st.none(), st.integers(min_value=0, max_value=2**62))
+        else:
+            values[name] = st.one_of(st.none(), st.text(min_size=1, max_size=60))
+    return st.fixed_dictionaries(values)
+
+
+def check(world, logged_in, rule_index, data):
+    app = world.app
+    rules = post_rules(app)
+    rule = rules[rule_index % len(rules)]
+    arguments = data.draw(path_values(rule), label="path")
+    body = data.draw(form_bodies, label="body")
+    token = data.draw(tokens, label="csrf")
+    encoding = data.draw(encodings, label="encoding")
+    htmx = data.draw(st.booleans(), label="htmx")
+
+    client = app.test_client()
+    if logged_in:
+        login(client, "anna@example.com")
+    page_token = _TOKEN.search(client.get("/logowanie" if not logged_in else "/firmy/dodaj").data.decode())
+    csrf = {
+        "valid": page_token.group(1) if page_token else None,
+        "missing": None,
+        "forged": "ImZvcmdlZCI.forged.signature",
+        "other-session": "IjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAi.awVKsg.S-DjVg9sOJFPiREgj141hTdLLUM",
+    }[token]
+    if csrf is not None:
+        body = [("csrf_token", csrf)] + body
+    try:
+        url = url_for_rule(app, rule, world.values, arguments)
+    except Exception:  # noqa: BLE001 - a value the URL cannot carry: the route cannot be reached
+        return
+    headers = {"HX-Request": "true"} if htmx else {}
+    if csrf is not None and htmx:
+        headers["X-CSRFToken"] = csrf
+    before = counts()
+    if encoding == "form":
+        response = client.post(url, data=MultiDict(body), headers=headers)
+    elif encoding == "multipart":
+        response = client.post(url, data=MultiDict(body), headers=headers, content_type="multipart/form-data")
+    elif encoding == "json":
+        response = client.post(url, json=dict(body), headers=headers)
+    else:
+        raw = data.draw(st.binary(max_size=2000), label="raw")
+        response = client.post(url, data=raw, headers=headers, content_type=data.draw(raw_types, label="type"))
+    after = counts()
+    assert response.status_code < 500, (rule.rule, response.status_code, response.data[:500])
+    if response.status_code in REFUSED:
+        assert after == before, (rule.rule, response.status_code, before, after)
+    return rule.endpoint
+
+
+EXAMPLES_PER_ROUTE = 12
+
+
+def fuzz_every_route(world, logged_in):
+    """Each POST route gets its own examples, so every one is reached."""
+    ran = {}
+    for index, rule in enumerate(post_rules(world.app)):
+        reached = []
+
+        @settings(
+            max_examples=EXAMPLES_PER_ROUTE,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                   HealthCheck.data_too_large],
+        )
+        @given(data=st.data())
+        def fuzz(data):
+            reached.append(check(world, logged_in, index, data))
+
+        fuzz()
+        ran[rule.endpoint] = len([r for r in reached if r])
+    print(f"{'logged in' if logged_in else 'outsider'}: {sum(ran.values())} examples over {len(ran)} POST routes")
+    return ran
+
+
+def test_anything_posted_by_an_outsider(world):
+    ran = fuzz_every_route(world, logged_in=False)
+    assert len(ran) >= 29 and all(ran.values()), ran
+
+
+def test_anything_posted_by_a_logged_in_user(world):
+    ran = fuzz_every_route(world, logged_in=True)
+    assert len(ran) >= 29 and all(ran.values()), ran
