@@ -23,6 +23,7 @@ import logging
 import os
 import smtplib
 import threading
+import time
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -54,6 +55,7 @@ SETTINGS = {
 
 def send_email(recipient, subject, template, **context):
     """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
+    _test_hold(template)
     message = Email.create(
         recipient=recipient,
         subject=str(subject),
@@ -70,6 +72,17 @@ def send_email(recipient, subject, template, **context):
     elif not database.in_transaction():
         deliver(message.id)
     return message
+
+
+def _test_hold(template):
+    """Test-only: KONTO_TEST_HOLD_IN_MAIL=<template> stops the process here, inside the
+    caller's transaction, until it is killed (tests/test_crash.py). Never set in production."""
+    if os.environ.get("KONTO_TEST_HOLD_IN_MAIL") == template:
+        marker = os.environ.get("KONTO_TEST_HOLD_MARKER")
+        if marker:
+            with open(marker, "w") as handle:
+                handle.write(str(os.getpid()))
+        time.sleep(600)
 
 
 def _sender_domain():
