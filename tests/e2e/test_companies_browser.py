@@ -64,8 +64,11 @@ def test_add_company_see_it_in_top_bar_add_second_and_switch(person, js):
         person.button("Zatwierdź").click()
         expect(person.main.get_by_text("Pobieranie danych z rejestru…")).to_be_visible()
         expect(person.main).to_have_attribute("aria-busy", "true")
-        while not held:
+        for _ in range(100):
+            if held:
+                break
             person.page.wait_for_timeout(50)
+        assert held, "the lookup request never reached the route"
         with person.page.expect_response(re.compile(r"/firmy/dodaj$")) as info:
             held[0].continue_()
         assert info.value.request.headers.get("hx-request") == "true"
