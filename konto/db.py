@@ -1,9 +1,19 @@
-"""The database: one peewee proxy, bound by the app factory from DATABASE_URL."""
+"""The database: one peewee proxy, bound by the app factory from DATABASE_URL.
+
+Connections: SQLite keeps one connection per worker thread, opened on the thread's first
+request and reused (opening one per request costs more than a whole page's queries).
+PostgreSQL uses a pool: a request checks a connection out and gives it back at teardown,
+so a worker holds none between requests.
+"""
+
+import os
 
 import click
 from peewee import DatabaseProxy
 from peewee import SqliteDatabase
+from peewee import Value
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 
 database = DatabaseProxy()
 
@@ -17,12 +27,80 @@ SQLITE_PRAGMAS = {
 }
 BUSY_TIMEOUT_SECONDS = 10
 
+# PostgreSQL pool, per process: at most this many connections (a sync worker needs one),
+# recycled after STALE seconds, waiting up to WAIT seconds for a free one.
+POOL_MAX_CONNECTIONS = 8
+POOL_STALE_SECONDS = 300
+POOL_WAIT_SECONDS = 10
+
+
+def _pooled_url(url):
+    """postgresql://… becomes postgresql+pool://… (peewee's PooledPostgresqlDatabase)."""
+    scheme, sep, rest = url.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        return f"{scheme}+pool{sep}{rest}"
+    return url
+
 
 def open_database(url):
-    """A peewee database for a URL (sqlite:///path or postgresql://…)."""
+    """A peewee database for a URL (sqlite:///path, postgresql://… pooled, or postgresql+pool://…)."""
     if url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
+    url = _pooled_url(url)
+    if "+pool://" in url:
+        db = connect(
+            url,
+            max_connections=int(os.environ.get("DATABASE_POOL_SIZE", POOL_MAX_CONNECTIONS)),
+            stale_timeout=POOL_STALE_SECONDS,
+            timeout=POOL_WAIT_SECONDS,
+        )
+        return db
     return connect(url)
+
+
+def is_sqlite():
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def is_pooled():
+    return isinstance(database.obj, PooledDatabase)
+
+
+class Prepared:
+    """A SELECT on the hot path, with peewee's SQL generation done once per kind of database.
+
+    Building the SQL of a model query costs more than running it on SQLite (about ten
+    function calls per selected column). `build` gets one placeholder per parameter and
+    returns the query; its SQL is kept, and each call runs it with the arguments (already in
+    the database's form: str, int…) in the placeholders' places, returning model instances
+    exactly as the query would.
+
+        by_key = Prepared(lambda key: Thing.select().where(Thing.key == key).limit(1))
+        rows = by_key("abc")
+    """
+
+    def __init__(self, build, arity=1):
+        self._build = build
+        self._arity = arity
+        self._compiled = {}
+
+    def _compile(self, db):
+        markers = [object() for _ in range(self._arity)]
+        query = self._build(*(Value(marker, converter=False) for marker in markers))
+        sql, params = query.sql()
+        slots = [next((i for i, m in enumerate(markers) if p is m), None) for p in params]
+        return query, sql, params, slots
+
+    def __call__(self, *args):
+        db = database.obj
+        key = (type(db), db.param, db.quote)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(db)
+        query, sql, params, slots = compiled
+        values = [params[i] if slot is None else args[slot] for i, slot in enumerate(slots)]
+        cursor = db.execute_sql(sql, values)
+        return list(query._get_cursor_wrapper(cursor))
 
 
 def write_transaction():
@@ -38,37 +116,59 @@ def write_transaction():
 
 
 def create_schema():
-    """Create the tables that do not exist yet."""
-    from konto import models
+    """Bring the schema up to date: create it on a fresh database, else apply pending migrations."""
+    from konto import migrations
 
     with database.connection_context():
-        database.create_tables(models.ALL_MODELS, safe=True)
+        migrations.upgrade()
 
 
 def init_app(app):
-    """Bind the database to the app: connection per request, schema command."""
+    """Bind the database to the app: connection per thread (SQLite) or pooled, schema commands."""
     db = open_database(app.config["DATABASE_URL"])
+    previous = database.obj
+    if previous is not None and previous is not db:
+        # A second app in the same process (tests): let go of the old database's connections.
+        if isinstance(previous, PooledDatabase):
+            previous.close_all()
+        elif not previous.is_closed():
+            previous.close()
     database.initialize(db)
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         from pathlib import Path
 
         Path(app.config["DATABASE_URL"][len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     create_schema()
+    if isinstance(db, PooledDatabase):
+        # Nothing the factory opened may be inherited by forked gunicorn workers.
+        db.close_all()
+
+    pooled = isinstance(db, PooledDatabase)
 
     @app.before_request
     def _connect():
         from flask import request
 
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "healthz"):  # /healthz reports a failure itself
             database.connect(reuse_if_open=True)
 
     @app.teardown_request
-    def _close(exc):
-        if not database.is_closed():
+    def _release(exc):
+        # SQLite: the thread keeps its connection for the next request. Pool: check it back in
+        # (the pool rolls back anything left open). Outside a transaction either way.
+        if database.is_closed():
+            return
+        if pooled:
             database.close()
+        elif database.connection().in_transaction:
+            database.rollback()
+
+    from konto import migrations
+
+    app.cli.add_command(migrations.db_group)
 
     @app.cli.command("init-db")
     def init_db_command():
-        """Create the database tables (safe to run again)."""
+        """Create the database tables, or upgrade them (safe to run again)."""
         create_schema()
         click.echo("Schemat bazy danych gotowy.")

@@ -1,0 +1,157 @@
+"""Schema migrations, numbered, with the applied version kept in the `schema_version` table.
+
+How the schema changes:
+* a new table needs nothing here: `upgrade()` creates missing tables from the models;
+* a change to an existing table (a column, an index) needs a migration: append a function
+  to MIGRATIONS that makes the change with playhouse.migrate, and skips what is already there
+  (a fresh database gets the tables from the models, already in the newest shape, and is
+  stamped with the newest version without running any migration).
+
+Version 1 is the schema the portal had before migrations existed; a database with tables but
+no `schema_version` table is taken to be at version 1.
+
+`flask --app wsgi db upgrade` applies what is pending, `flask --app wsgi db version` shows
+where a database is. The app factory upgrades too, so a deploy needs no separate step; the
+upgrade takes a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so workers
+starting at once do not trip over each other.
+"""
+
+import click
+from flask.cli import AppGroup
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import PostgresqlDatabase
+from peewee import SqliteDatabase
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate
+
+from konto.db import database
+
+VERSION_TABLE = "schema_version"
+# Any number; two processes upgrading the same PostgreSQL database wait for each other on it.
+_PG_LOCK_KEY = 748_196_115
+
+
+def _tables():
+    """The tables in the database (on PostgreSQL: in the current schema, search_path aware)."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        cursor = database.execute_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {row[0] for row in cursor.fetchall()}
+    return set(database.get_tables())
+
+
+def _columns(table):
+    if isinstance(database.obj, PostgresqlDatabase):
+        cursor = database.execute_sql(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+        return {row[0] for row in cursor.fetchall()}
+    return {column.name for column in database.get_columns(table)}
+
+
+def add_column_if_missing(table, name, field):
+    """Add a column to an existing table, unless the table is missing (created later from
+    the models) or already has it."""
+    if table in _tables() and name not in _columns(table):
+        migrate(SchemaMigrator.from_database(database.obj).add_column(table, name, field))
+
+
+# --- the migrations: MIGRATIONS[n - 2] takes a database from version n - 1 to n ---------
+
+
+def _2_retries_and_request_ids():
+    """E-mail retry backoff (Email.next_attempt_at); the request id of each audit event."""
+    add_column_if_missing("email", "next_attempt_at", DateTimeField(null=True))
+    add_column_if_missing("auditevent", "request_id", CharField(max_length=64, null=True))
+
+
+MIGRATIONS = [_2_retries_and_request_ids]
+LATEST = 1 + len(MIGRATIONS)
+
+
+def _lock():
+    """Serialise upgrades between processes; returns a transaction context."""
+    if isinstance(database.obj, SqliteDatabase):
+        return database.atomic("IMMEDIATE")
+    transaction = database.atomic()
+    if isinstance(database.obj, PostgresqlDatabase):
+
+        class _Locked:
+            def __enter__(self):
+                transaction.__enter__()
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+
+            def __exit__(self, *exc):
+                return transaction.__exit__(*exc)
+
+        return _Locked()
+    return transaction
+
+
+def current_version():
+    """The schema version of the database: 0 empty, 1 made before migrations, else stamped."""
+    tables = _tables()
+    if VERSION_TABLE not in tables:
+        from konto.models import ALL_MODELS
+
+        return 1 if any(model._meta.table_name in tables for model in ALL_MODELS) else 0
+    row = database.execute_sql(f"SELECT version FROM {VERSION_TABLE}").fetchone()
+    return row[0] if row else 1
+
+
+def _stamp(version):
+    database.execute_sql(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
+    database.execute_sql(f"DELETE FROM {VERSION_TABLE}")
+    param = database.obj.param
+    database.execute_sql(f"INSERT INTO {VERSION_TABLE} (version) VALUES ({param})", (version,))
+
+
+def upgrade():
+    """Create or upgrade the schema; returns the migrations applied (their names)."""
+    from konto.models import ALL_MODELS
+
+    # The common case, a database already at the newest version, costs one query and no lock.
+    if VERSION_TABLE in _tables() and current_version() == LATEST:
+        return []
+    applied = []
+    with _lock():
+        version = current_version()
+        if version > LATEST:
+            raise RuntimeError(
+                f"The database schema is at version {version}, newer than this code ({LATEST})."
+            )
+        if version == 0:
+            database.create_tables(ALL_MODELS, safe=True)
+        else:
+            for number in range(version + 1, LATEST + 1):
+                step = MIGRATIONS[number - 2]
+                step()
+                applied.append(step.__name__)
+            # Tables added since the database was made come straight from the models.
+            database.create_tables(ALL_MODELS, safe=True)
+        _stamp(LATEST)
+    return applied
+
+
+db_group = AppGroup("db", help="The database schema: version, upgrade.")
+
+
+@db_group.command("upgrade")
+def upgrade_command():
+    """Apply pending migrations (creates the schema on an empty database)."""
+    with database.connection_context():
+        applied = upgrade()
+    for name in applied:
+        click.echo(f"zastosowano {name}")
+    click.echo(f"Wersja schematu: {LATEST}.")
+
+
+@db_group.command("version")
+def version_command():
+    """Print the database's schema version and the newest one this code knows."""
+    with database.connection_context():
+        click.echo(f"{current_version()} (najnowsza: {LATEST})")
