@@ -7,6 +7,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from konto import config as konto_config
 
@@ -34,9 +35,13 @@ def create_app(test_config=None):
 
     from konto import db
     from konto import mail
+    from konto import observability
     from konto import registry
     from konto import sessions
+    from konto import speed
     from konto import web
+
+    observability.init_app(app)  # first: the request id exists before anything logs
 
     db.init_app(app)
     mail.init_app(app)
@@ -45,6 +50,7 @@ def create_app(test_config=None):
     sessions.login_manager.init_app(app)
     registry.init_app(app)
     web.init_app(app)
+    speed.init_app(app)  # after babel: per-process catalogues, see konto/speed.py
 
     from konto import account
     from konto import auth
@@ -65,5 +71,7 @@ def create_app(test_config=None):
 
     backup.init_app(app)  # `flask db backup PATH`
 
-    logging.basicConfig(level=logging.INFO)
+    if app.config.get("KONTO_PROXY_FIX"):  # behind N reverse proxies: trust their X-Forwarded-*
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["KONTO_PROXY_FIX"], x_proto=1, x_host=1)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s [%(request_id)s] %(message)s")
     return app

@@ -6,6 +6,7 @@ Never pass a password, a token or a link carrying one as `detail`.
 from flask import has_request_context
 
 from konto.models import AuditEvent
+from konto.observability import current_request_id
 
 # Event names and how the activity page words them.
 EVENTS = {
@@ -44,5 +45,10 @@ def record(event, user=None, detail=None):
         ip, agent = client_ip(), client_agent()
     user_id = getattr(user, "id", user)
     return AuditEvent.create(
-        user=user_id, event=event, detail=(detail or None) and str(detail)[:255], ip=ip, user_agent=agent
+        user=user_id,
+        event=event,
+        detail=(detail or None) and str(detail)[:255],
+        ip=ip,
+        user_agent=agent,
+        request_id=current_request_id(),
     )

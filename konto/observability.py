@@ -1,0 +1,135 @@
+"""What operations sees: a request id, one JSON log line per request, /healthz.
+
+* Request id: taken from the X-Request-ID header when it looks like one (a proxy's or load
+  balancer's), else generated; sent back in the X-Request-ID response header, stored on
+  every log record as `request_id`, and on audit events.
+* The request log (logger `konto.request`): one JSON object per line on stderr with
+  time, request_id, method, path, status, duration_ms (and the user id when logged in).
+  Query strings are left out: they can carry tokens.
+* `/healthz`: 200 {"status": "ok"} when the database answers, 503 otherwise; for load
+  balancers and orchestrators, no session, no cookies.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import datetime
+from datetime import timezone
+
+from flask import g
+from flask import has_request_context
+from flask import jsonify
+from flask import request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+request_log = logging.getLogger("konto.request")
+log = logging.getLogger(__name__)
+
+
+def current_request_id():
+    """The id of the request being served, or None outside a request."""
+    if has_request_context():
+        return getattr(g, "request_id", None)
+    return None
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON line: the fields passed in `extra={"fields": {...}}` on top."""
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            entry.update(fields)
+        else:
+            entry["message"] = record.getMessage()
+            if getattr(record, "request_id", None):
+                entry["request_id"] = record.request_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _install_record_factory():
+    """Every log record gets `request_id` ("-" outside a request), for any format string."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_konto_request_id", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id() or "-"
+        return record
+
+    factory._konto_request_id = True
+    logging.setLogRecordFactory(factory)
+
+
+def _install_request_log():
+    if any(getattr(h, "_konto_request_log", False) for h in request_log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler._konto_request_log = True
+    request_log.addHandler(handler)
+    request_log.setLevel(logging.INFO)
+    request_log.propagate = False  # its own JSON lines, not once more in the root's format
+
+
+def _start():
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _finish(response):
+    request_id = getattr(g, "request_id", None)
+    if request_id is None:  # a request that failed before before_request ran
+        return response
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if request.endpoint == "static":
+        return response
+    fields = {
+        "request_id": request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+    }
+    user = g.get("_login_user")  # set by Flask-Login only when the view looked at the user
+    if user is not None and getattr(user, "is_authenticated", False):
+        fields["user_id"] = user.id
+    request_log.info("request", extra={"fields": fields})
+    return response
+
+
+def healthz():
+    """The database answers a query: 200; it does not: 503."""
+    from konto.db import database
+
+    try:
+        database.execute_sql("SELECT 1").fetchone()
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        log.exception("health check: the database does not answer")
+        return jsonify(status="unavailable", database="error"), 503
+    return jsonify(status="ok")
+
+
+def init_app(app):
+    """Request ids, the request log, /healthz; before everything else runs."""
+    _install_record_factory()
+    if app.config.get("KONTO_REQUEST_LOG", True):
+        _install_request_log()
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
+    app.add_url_rule("/healthz", "healthz", healthz)
