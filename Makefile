@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install install-dev browser screenshots clean
+.PHONY: demo test install install-dev browser screenshots clean bench wrk
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# The suite twice: on SQLite, then on a throw-away PostgreSQL cluster on 127.0.0.1
+# (scripts/with-postgres installs Debian's postgresql when it can, else skips that run).
 test: install browser
 	$(VENV)/bin/pytest -q
+	scripts/with-postgres $(VENV)/bin/pytest -q
+
+# The benchmark beside a bare Flask hello (see README, "Benchmark"); writes bench/results.md.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
+bench: install wrk
+	$(PY) -m bench
 
 screenshots: install browser
 	$(PY) scripts/screenshots.py

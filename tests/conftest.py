@@ -1,5 +1,7 @@
 """Shared fixtures: a fresh app and database per test, and helpers that walk the journey."""
 
+import hashlib
+import os
 import re
 import threading
 
@@ -17,11 +19,66 @@ PASSWORD = "zielone-jabłko-na-wiosnę"
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
+# The suite runs on SQLite by default; KONTO_TEST_DATABASE=postgresql://user@host:port/db runs it
+# on PostgreSQL, each test in a schema of its own (`make test` does both, see scripts/with-postgres).
+TEST_DATABASE = os.environ.get("KONTO_TEST_DATABASE", "sqlite")
+ON_POSTGRES = TEST_DATABASE.startswith("postgres")
+
+
+def _postgres_url(tmp_path):
+    """A fresh schema per test folder (the same folder gets the same schema, like a file would)."""
+    import psycopg2
+
+    schema = "t_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:20]
+    with psycopg2.connect(TEST_DATABASE) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    conn.close()
+    _POSTGRES_SCHEMAS.add(schema)
+    separator = "&" if "?" in TEST_DATABASE else "?"
+    return f"{TEST_DATABASE}{separator}options=-csearch_path%3D{schema}"
+
+
+_POSTGRES_SCHEMAS = set()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: needs the SQLite file itself (skipped on PostgreSQL)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_POSTGRES:
+        skip = pytest.mark.skip(reason="SQLite only (KONTO_TEST_DATABASE is PostgreSQL)")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schemas():
+    """The test schemas go at the end of the session (a throw-away cluster or not)."""
+    yield
+    if _POSTGRES_SCHEMAS:
+        import psycopg2
+
+        if database.obj is not None and hasattr(database.obj, "close_all"):
+            database.obj.close_all()
+        with psycopg2.connect(TEST_DATABASE) as conn, conn.cursor() as cur:
+            for schema in sorted(_POSTGRES_SCHEMAS):
+                cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.close()
+
+
+def database_url(tmp_path):
+    if ON_POSTGRES:
+        return _postgres_url(tmp_path)
+    return "sqlite:///" + str(tmp_path / "konto.sqlite3")
+
+
 def make_config(tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": "sqlite:///" + str(tmp_path / "konto.sqlite3"),
+        "DATABASE_URL": database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_PARAMS": FAST_HASH,
         "KONTO_BASE_URL": "http://konto.test",

@@ -4,6 +4,8 @@ import shutil
 import sqlite3
 import threading
 
+import pytest
+
 from konto import create_app
 from konto.db import database
 from tests.conftest import PASSWORD
@@ -11,6 +13,7 @@ from tests.conftest import Journey
 from tests.conftest import make_config
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_writing_then_restore_and_log_in(tmp_path):
     live = tmp_path / "live"
     live.mkdir()

@@ -251,6 +251,7 @@ def test_backoff_doubles_and_is_capped(tmp_path):
         assert [mail._backoff(n).total_seconds() for n in (1, 2, 3, 8, 30)] == [30, 60, 120, 3600, 3600]
 
 
+@pytest.mark.sqlite_only
 def test_an_old_database_gets_the_new_column(tmp_path):
     import sqlite3
 
