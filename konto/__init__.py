@@ -37,6 +37,7 @@ def create_app(test_config=None):
     from konto import mail
     from konto import observability
     from konto import registry
+    from konto import retention
     from konto import sessions
     from konto import speed
     from konto import web
@@ -49,6 +50,7 @@ def create_app(test_config=None):
     babel.init_app(app)
     sessions.login_manager.init_app(app)
     registry.init_app(app)
+    retention.init_app(app)
     web.init_app(app)
     speed.init_app(app)  # after babel: per-process catalogues, see konto/speed.py
 

@@ -1,0 +1,23 @@
+"""Personal data is not kept longer than needed."""
+
+from datetime import datetime
+
+from konto.db import database
+from konto.models import AuditEvent
+from konto.models import User
+from tests.conftest import Journey
+
+
+def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journey):
+    journey.signed_up()  # active: stays
+    Journey(app.test_client()).register(email="fresh@example.com")  # unactivated but new: stays
+    Journey(app.test_client()).register(email="stale@example.com")
+    with database.connection_context():
+        User.update(created_at=datetime(2020, 1, 1)).where(User.email != "fresh@example.com").execute()
+        AuditEvent.update(created_at=datetime(2020, 1, 1)).where(AuditEvent.event == "register").execute()
+    result = app.test_cli_runner().invoke(args=["accounts", "purge"])
+    assert "konta nieaktywowane: 1" in result.output, result.output
+    with database.connection_context():
+        assert sorted(u.email for u in User.select()) == ["anna@example.com", "fresh@example.com"]
+        assert AuditEvent.select().where(AuditEvent.event == "register").count() == 0
+        assert AuditEvent.select().where(AuditEvent.event == "login").count() == 1
