@@ -92,6 +92,13 @@ def _start():
     g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
 
 
+def _loggable_path():
+    """The path, with the secret of a link (activation, reset, e-mail change) left out."""
+    if request.url_rule is not None and "token" in (request.view_args or {}):
+        return request.url_rule.rule  # /aktywacja/<token>
+    return request.path
+
+
 def _finish(response):
     request_id = getattr(g, "request_id", None)
     if request_id is None:  # a request that failed before before_request ran
@@ -102,7 +109,7 @@ def _finish(response):
     fields = {
         "request_id": request_id,
         "method": request.method,
-        "path": request.path,
+        "path": _loggable_path(),
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
     }
