@@ -81,6 +81,13 @@ def _draft_or_404(key):
     return draft
 
 
+def _finished(draft):
+    """The company a finished draft added, when this user is in it (back button, late second click)."""
+    if draft.company_id is None:
+        return None
+    return _my_membership_for(draft.tax_id)
+
+
 def _my_membership_for(tax_id):
     return (
         Membership.select(Membership, Company)
@@ -187,6 +194,9 @@ def _taken_by_other(draft):
 def preview(key):
     """Step 2: the registry's data, to check. A nameless VIES answer asks for the name and address."""
     draft = _draft_or_404(key)
+    finished = _finished(draft)
+    if finished is not None:
+        return redirect(url_for("companies.show", company_id=finished.company_id))
     company = CompanyData.from_dict(draft.data)
     existing = _taken_by_other(draft)
     form = None
@@ -211,6 +221,11 @@ def preview(key):
 def statement(key):
     """Step 3: the statement and the contact forms; then the company is added."""
     draft = _draft_or_404(key)
+    finished = _finished(draft)
+    if finished is not None:
+        if request.method == "POST":
+            return _done(finished.company)
+        return redirect(url_for("companies.show", company_id=finished.company_id))
     company = CompanyData.from_dict(draft.data)
     if company.has_ended or company.needs_manual_name or _taken_by_other(draft) is not None:
         return redirect(url_for("companies.preview", key=key))
@@ -246,7 +261,7 @@ def _add_company(key, form):
 def _insert_company(key, form):
     with write_transaction():
         draft = CompanyDraft.get_or_none((CompanyDraft.key == key) & (CompanyDraft.user == current_user.id))
-        if draft is None or Company.get_or_none(Company.tax_id == draft.tax_id) is not None:
+        if draft is None or draft.company_id or Company.get_or_none(Company.tax_id == draft.tax_id) is not None:
             return None
         data = CompanyData.from_dict(draft.data)
         company = Company.create(
@@ -267,7 +282,7 @@ def _insert_company(key, form):
             **_contact_values(form),
         )
         User.update(active_company=company).where(User.id == current_user.id).execute()
-        draft.delete_instance()
+        CompanyDraft.update(company=company).where(CompanyDraft.id == draft.id).execute()
         audit.record("company_added", current_user.id, company.tax_id)
         send_email(
             current_user.email,

@@ -20,6 +20,7 @@ import click
 from flask.cli import AppGroup
 from peewee import CharField
 from peewee import DateTimeField
+from peewee import ForeignKeyField
 from peewee import PostgresqlDatabase
 from peewee import SqliteDatabase
 from playhouse.migrate import SchemaMigrator
@@ -69,7 +70,14 @@ def _2_retries_and_request_ids():
     add_column_if_missing("auditevent", "request_id", CharField(max_length=64, null=True))
 
 
-MIGRATIONS = [_2_retries_and_request_ids]
+def _3_finished_drafts():
+    """A finished wizard draft remembers its company (CompanyDraft.company)."""
+    from konto.models import Company
+
+    add_column_if_missing("companydraft", "company_id", ForeignKeyField(Company, field=Company.id, null=True))
+
+
+MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts]
 LATEST = 1 + len(MIGRATIONS)
 
 

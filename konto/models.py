@@ -181,6 +181,8 @@ class CompanyDraft(BaseModel):
     source = CharField(max_length=20)
     manual = BooleanField(default=False)
     fetched_at = DateTimeField(null=True)
+    # Set when the wizard finished: a late second click lands on the company, not on a 404.
+    company = ForeignKeyField(Company, null=True, on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
 
 

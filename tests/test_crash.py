@@ -87,7 +87,8 @@ def state(db):
     with sqlite3.connect(db) as connection:
         companies = {row[0]: row[1] for row in connection.execute("SELECT tax_id, id FROM company")}
         members = {row[0] for row in connection.execute("SELECT company_id FROM membership")}
-        drafts = {row[0] for row in connection.execute("SELECT tax_id FROM companydraft")}
+        # Drafts still to finish (a finished one remembers its company).
+        drafts = {row[0] for row in connection.execute("SELECT tax_id FROM companydraft WHERE company_id IS NULL")}
         (check,) = connection.execute("PRAGMA integrity_check").fetchone()
     return companies, members, drafts, check
 
