@@ -11,6 +11,7 @@ from konto.models import CompanyDraft
 from konto.models import Membership
 from konto.models import RegistryCache
 from konto.models import User
+from konto.models import UserSession
 from tests.conftest import Journey
 from tests.conftest import mails_to
 
@@ -350,7 +351,16 @@ def test_contact_forms_are_editable(client, anna):
     assert membership.contact_phone == "+48601234567" and membership.contact_email is None
 
 
-def test_stranger_gets_404_on_every_company_route(app, client, anna):
+# Routes with a variable part that are not about an object of an account: e-mail links carry
+# a signed token instead (checked in test_auth / test_account), and the demo mailbox exists
+# only without SMTP and shows the demo's own outbox to whoever runs it.
+NOT_OBJECT_ROUTES = {
+    "/aktywacja/<token>", "/haslo/nowe/<token>", "/konto/email/potwierdz/<token>", "/konto/email/cofnij/<token>",
+    "/poczta/<int:message_id>", "/poczta/<int:message_id>/html", "/static/<path:filename>",
+}
+
+
+def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
     anna.add_company(LEGAL_PERSON)
     company_id = Company.select().get().id
     response = step1(client, SOLE_PROPRIETOR)
@@ -358,28 +368,29 @@ def test_stranger_gets_404_on_every_company_route(app, client, anna):
     with database.connection_context():
         AccessRequest.create(user=User.get(User.email == "anna@example.com"), company=company_id)
         access_id = AccessRequest.select().get().id
+        anna_session = UserSession.get(UserSession.user == User.get(User.email == "anna@example.com").id).id
     eve = Journey(app.test_client())
     eve.signed_up(email="eve@example.com")
-    routes = [
-        ("get", f"/firmy/{company_id}"),
-        ("post", f"/firmy/{company_id}/kontakt"),
-        ("post", f"/firmy/{company_id}/odswiez"),
-        ("post", f"/firmy/{company_id}/prosby/{access_id}"),
-        ("get", f"/firmy/dodaj/{draft_key}/dane"),
-        ("post", f"/firmy/dodaj/{draft_key}/dane"),
-        ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"),
-        ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie"),
-        ("post", f"/firmy/dodaj/{draft_key}/dostep"),
-    ]
-    for method, path in routes:
-        response = getattr(eve.client, method)(path, data={"decyzja": "accept", "statement": "y"} if method == "post" else None)
-        assert response.status_code == 404, (method, path, response.status_code)
-    # Every route that takes an id is in the list above.
-    id_routes = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("companies.") and "<" in rule.rule}
-    checked = {"/firmy/<int:company_id>", "/firmy/<int:company_id>/kontakt", "/firmy/<int:company_id>/odswiez",
-               "/firmy/<int:company_id>/prosby/<int:request_id>", "/firmy/dodaj/<key>/dane",
-               "/firmy/dodaj/<key>/oswiadczenie", "/firmy/dodaj/<key>/dostep"}
-    assert id_routes == checked
+    routes = {
+        "/firmy/<int:company_id>": [("get", f"/firmy/{company_id}")],
+        "/firmy/<int:company_id>/kontakt": [("post", f"/firmy/{company_id}/kontakt")],
+        "/firmy/<int:company_id>/odswiez": [("post", f"/firmy/{company_id}/odswiez")],
+        "/firmy/<int:company_id>/prosby/<int:request_id>": [("post", f"/firmy/{company_id}/prosby/{access_id}")],
+        "/firmy/dodaj/<key>/dane": [("get", f"/firmy/dodaj/{draft_key}/dane"), ("post", f"/firmy/dodaj/{draft_key}/dane")],
+        "/firmy/dodaj/<key>/oswiadczenie": [
+            ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"), ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie")],
+        "/firmy/dodaj/<key>/dostep": [("post", f"/firmy/dodaj/{draft_key}/dostep")],
+        "/konto/sesje/<int:session_id>/zakoncz": [("post", f"/konto/sesje/{anna_session}/zakoncz")],
+    }
+    for calls in routes.values():
+        for method, path in calls:
+            response = getattr(eve.client, method)(path, data={"decyzja": "accept", "statement": "y"} if method == "post" else None)
+            assert response.status_code == 404, (method, path, response.status_code)
+    assert client.get(f"/firmy/{company_id}").status_code == 200  # anna's session and company are intact
+    # A new route that takes an id must be added above (or, if it is not about an account's
+    # object, to NOT_OBJECT_ROUTES with the reason).
+    with_ids = {rule.rule for rule in app.url_map.iter_rules() if "<" in rule.rule}
+    assert with_ids - NOT_OBJECT_ROUTES == set(routes)
 
 
 def test_company_pages_need_login(client):
