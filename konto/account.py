@@ -270,9 +270,7 @@ def consents():
     if form.validate_on_submit():
         with database.atomic():
             if form.marketing.data and not has_marketing:
-                Consent.create(user=current_user.id, document=documents.MARKETING,
-                               version=documents.VERSIONS[documents.MARKETING],
-                               ip=sessions.client_ip(), user_agent=sessions.client_agent())
+                documents.accept(current_user.id, documents.MARKETING)
                 audit.record("consent_given", current_user.id, documents.MARKETING)
             elif not form.marketing.data and has_marketing:
                 Consent.update(withdrawn_at=utcnow()).where(
@@ -311,8 +309,7 @@ def accept_documents():
         return render("account/documents.html", form=form, missing=missing, status=422 if form.is_submitted() else 200)
     with database.atomic():
         for document in missing:
-            Consent.create(user=current_user.id, document=document, version=documents.VERSIONS[document],
-                           ip=sessions.client_ip(), user_agent=sessions.client_agent())
+            documents.accept(current_user.id, document)
             audit.record("terms_accepted", current_user.id, f"{document} {documents.VERSIONS[document]}")
     session[_DOCUMENTS_OK] = _documents_key()
     response = redirect_to("account.dashboard")

@@ -37,7 +37,6 @@ from konto.htmx import is_htmx
 from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.mail import send_email
-from konto.models import Consent
 from konto.models import User
 from konto.models import utcnow
 
@@ -66,13 +65,7 @@ def _record_consents(user, form):
     if form.accept_marketing.data:
         chosen.append(documents.MARKETING)
     for document in chosen:
-        Consent.create(
-            user=user,
-            document=document,
-            version=documents.VERSIONS[document],
-            ip=sessions.client_ip(),
-            user_agent=sessions.client_agent(),
-        )
+        documents.accept(user, document)
 
 
 @bp.route("/rejestracja", methods=["GET", "POST"])

@@ -95,8 +95,27 @@ def from_environment():
             found[name] = float(os.environ[name])
     for name in _ENV_BOOL:
         if os.environ.get(name):
-            found[name] = os.environ[name].strip().lower() in ("1", "true", "yes", "on")
+            found[name] = _parse(os.environ[name], True)
     return found
+
+
+def _parse(raw, like):
+    """An environment string as the type of `like` (the setting's default)."""
+    if isinstance(like, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, (int, float)):
+        return type(like)(raw)
+    return raw
+
+
+def apply_area_settings(app, settings):
+    """The settings of one area of the app (mail delivery, rate limits): a value already in
+    the app's config wins, then the environment (not in tests), then the default."""
+    for name, default in settings.items():
+        if app.config.get(name) is not None:
+            continue
+        raw = None if app.config.get("TESTING") else os.environ.get(name)
+        app.config[name] = default if raw is None else _parse(raw, default)
 
 
 def demo_secret_key(instance_path):

@@ -11,3 +11,18 @@ VERSIONS = {
     MARKETING: "2026-11-01",
     STATEMENT: "2026-11-01",
 }
+
+
+def accept(user, document):
+    """Record that the user accepts the current version of a document, from this request's client."""
+    from konto.models import Consent
+    from konto.sessions import client_agent
+    from konto.sessions import client_ip
+
+    return Consent.create(
+        user=getattr(user, "id", user),
+        document=document,
+        version=VERSIONS[document],
+        ip=client_ip(),
+        user_agent=client_agent(),
+    )

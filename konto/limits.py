@@ -21,7 +21,6 @@ so set RATELIMIT_STORAGE_URI, e.g. redis://localhost:6379/0).
 """
 
 import hashlib
-import os
 import time
 
 from flask import current_app
@@ -34,6 +33,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
+from konto.config import apply_area_settings
 from konto.forms import normalize_email
 from konto.htmx import is_htmx
 
@@ -157,26 +157,13 @@ def too_many_requests(error):
     return response
 
 
-def _read_settings(app):
-    for name, default in SETTINGS.items():
-        if name in app.config and app.config[name] is not None:
-            continue
-        raw = os.environ.get(name) if not app.config.get("TESTING") else None
-        if raw is None:
-            app.config[name] = default
-        elif isinstance(default, bool):
-            app.config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        else:
-            app.config[name] = raw
-
-
 def _limit_value(name):
     return lambda: current_app.config[f"RATELIMIT_{name}"]
 
 
 def init_app(app):
     """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
-    _read_settings(app)
+    apply_area_settings(app, SETTINGS)
     limiter = Limiter(
         key_func=client_ip,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],

@@ -36,6 +36,7 @@ from flask_mail import Connection
 from flask_mail import Mail
 from flask_mail import Message
 
+from konto.config import apply_area_settings
 from konto.db import database
 from konto.models import Email
 from konto.models import utcnow
@@ -272,19 +273,6 @@ class Sender:
         return min(max(seconds, 0.05), poll)
 
 
-def _read_settings(app):
-    for name, default in SETTINGS.items():
-        if name in app.config:
-            continue
-        raw = os.environ.get(name) if not app.config.get("TESTING") else None
-        if raw is None:
-            app.config[name] = default
-        elif isinstance(default, bool):
-            app.config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        else:
-            app.config[name] = float(raw)
-
-
 def _add_missing_columns():
     """Databases made before Email.next_attempt_at: add the (nullable) column."""
     with database.connection_context():
@@ -294,7 +282,7 @@ def _add_missing_columns():
 
 
 def init_app(app):
-    _read_settings(app)
+    apply_area_settings(app, SETTINGS)
     mail.init_app(app)
     _add_missing_columns()
     sender = Sender(app)

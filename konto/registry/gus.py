@@ -278,7 +278,6 @@ def _legal_form(name):
 
 def company_from_legal_person(row, search_row=None):
     """CompanyData from a BIR1xOsPrawna row (legal persons, partnerships, civil partnerships)."""
-    basic = row.get("praw_podstawowaFormaPrawna_Symbol", "")
     special = row.get("praw_szczegolnaFormaPrawna_Symbol", "")
     special_name = row.get("praw_szczegolnaFormaPrawna_Nazwa", "")
     if special == CIVIL_PARTNERSHIP_SYMBOL or "SPÓŁKI CYWILNE" in special_name.upper():
