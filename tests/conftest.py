@@ -62,7 +62,9 @@ def _drop_postgres_schemas():
 
         if database.obj is not None and hasattr(database.obj, "close_all"):
             database.obj.close_all()
-        with psycopg2.connect(TEST_DATABASE) as conn, conn.cursor() as cur:
+        conn = psycopg2.connect(TEST_DATABASE)
+        conn.autocommit = True  # one schema per transaction: all at once runs out of lock slots
+        with conn.cursor() as cur:
             for schema in sorted(_POSTGRES_SCHEMAS):
                 cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.close()
