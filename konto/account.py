@@ -31,6 +31,7 @@ from konto import sessions
 from konto import tokens
 from konto.auth import _external
 from konto.auth import _safe_next
+from konto.db import Prepared
 from konto.db import database
 from konto.db import write_transaction
 from konto.forms import BaseForm
@@ -104,17 +105,20 @@ def _require_current_documents():
     return None
 
 
+# The dashboard's one query (besides the session's), its SQL generated once.
+memberships_of = Prepared(
+    lambda user_id: Membership.select(Membership, Company)
+    .join(Company)
+    .where(Membership.user == user_id)
+    .order_by(Company.name)
+)
+
+
 @bp.route("/panel")
 @login_required
 def dashboard():
     """The user's companies, or an invitation to add the first one."""
-    memberships = (
-        Membership.select(Membership, Company)
-        .join(Company)
-        .where(Membership.user == current_user.id)
-        .order_by(Company.name)
-    )
-    return render("account/dashboard.html", memberships=list(memberships))
+    return render("account/dashboard.html", memberships=memberships_of(current_user.id))
 
 
 @bp.route("/konto")

@@ -25,6 +25,7 @@ from konto import documents
 from konto import registry
 from konto import taxid
 from konto.auth import _external
+from konto.db import Prepared
 from konto.db import database
 from konto.db import write_transaction
 from konto.forms import ContactForm
@@ -62,23 +63,32 @@ def _require_login():
     """Every company page is for logged-in users only."""
 
 
+# The lookups every company page and wizard step starts with, their SQL generated once.
+_membership = Prepared(
+    lambda user_id, company_id: Membership.select(Membership, Company)
+    .join(Company)
+    .where((Membership.user == user_id) & (Membership.company == company_id))
+    .limit(1),
+    arity=2,
+)
+_draft = Prepared(
+    lambda key, user_id: CompanyDraft.select().where((CompanyDraft.key == key) & (CompanyDraft.user == user_id)).limit(1),
+    arity=2,
+)
+
+
 def _membership_or_404(company_id):
-    membership = (
-        Membership.select(Membership, Company)
-        .join(Company)
-        .where((Membership.user == current_user.id) & (Membership.company == company_id))
-        .first()
-    )
-    if membership is None:
+    rows = _membership(current_user.id, company_id)
+    if not rows:
         abort(404)
-    return membership
+    return rows[0]
 
 
 def _draft_or_404(key):
-    draft = CompanyDraft.get_or_none((CompanyDraft.key == key) & (CompanyDraft.user == current_user.id))
-    if draft is None:
+    rows = _draft(key, current_user.id)
+    if not rows:
         abort(404)
-    return draft
+    return rows[0]
 
 
 def _finished(draft):
@@ -185,9 +195,13 @@ def manual():
     return _go_to("companies.preview", key=draft.key)
 
 
+_company_by_tax_id = Prepared(lambda tax_id: Company.select().where(Company.tax_id == tax_id).limit(1))
+
+
 def _taken_by_other(draft):
     """The company is in the portal already and this user is not a member."""
-    return Company.get_or_none(Company.tax_id == draft.tax_id)
+    rows = _company_by_tax_id(draft.tax_id)
+    return rows[0] if rows else None
 
 
 @bp.route("/dodaj/<key>/dane", methods=["GET", "POST"])
@@ -315,6 +329,14 @@ def _done(company):
     return response
 
 
+_pending_requests = Prepared(
+    lambda company_id: AccessRequest.select(AccessRequest, User)
+    .join(User, on=(AccessRequest.user == User.id))
+    .where((AccessRequest.company == company_id) & (AccessRequest.status == "pending"))
+    .order_by(AccessRequest.id)
+)
+
+
 @bp.route("/<int:company_id>")
 def show(company_id, announce=None):
     """A company: the stored registry data, where and when it came from, contact forms, requests."""
@@ -322,11 +344,7 @@ def show(company_id, announce=None):
     company = membership.company
     requests_ = []
     if membership.role == "admin":
-        requests_ = list(
-            AccessRequest.select(AccessRequest, User)
-            .join(User, on=(AccessRequest.user == User.id))
-            .where((AccessRequest.company == company) & (AccessRequest.status == "pending"))
-        )
+        requests_ = _pending_requests(company.id)
     contact = ContactForm(
         data={
             "by_email": bool(membership.contact_email),
