@@ -9,8 +9,6 @@ from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -69,6 +67,9 @@ CONTEXT_WORDS = frozenset(
 @lru_cache(maxsize=1)
 def common_passwords():
     """Passwords too common to allow, lower-cased: the shipped list and zxcvbn's 30,000."""
+    # zxcvbn's lists take ~14 MiB: loaded on the first password check, not by every worker.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     lines = _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
     shipped = {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
     return frozenset(shipped | set(FREQUENCY_LISTS["passwords"]))
@@ -113,5 +114,7 @@ def strength(password, user_inputs=()):
     """A 0-4 score and its label, from zxcvbn (names and e-mail count against it)."""
     if not password:
         return None
+    from zxcvbn import zxcvbn
+
     score = zxcvbn(password[:MAX_LENGTH], user_inputs=[i for i in user_inputs if i])["score"]
     return {"score": score, "label": STRENGTH_LABELS[score]}
