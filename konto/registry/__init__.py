@@ -5,6 +5,7 @@ KONTO_REGISTRY=demo (default, fictional data) or gus (GUS BIR 1.1 for Polish NIP
 for other EU numbers).
 """
 
+import importlib
 from datetime import timedelta
 
 from flask import current_app
@@ -16,23 +17,23 @@ from konto.registry.base import NOT_FOUND
 from konto.registry.base import UNAVAILABLE
 from konto.registry.base import CompanyData
 from konto.registry.base import LookupResult
-from konto.registry.composite import RealRegistries
-from konto.registry.demo import DemoRegistry
 
 __all__ = ["FOUND", "NOT_FOUND", "UNAVAILABLE", "CompanyData", "LookupResult", "lookup", "provider"]
 
-_PROVIDERS = {"demo": DemoRegistry, "gus": RealRegistries}
+# Imported when first used: the real clients pull in requests and lxml (~10 MiB per worker),
+# which a demo never needs.
+_PROVIDERS = {
+    "demo": "konto.registry.demo:DemoRegistry",
+    "gus": "konto.registry.composite:RealRegistries",
+}
 
 
 def provider():
     """The configured registry, made once per app."""
     existing = current_app.extensions.get("konto_registry")
     if existing is None:
-        name = current_app.config["KONTO_REGISTRY"]
-        factory = _PROVIDERS.get(name)
-        if factory is None:
-            raise RuntimeError(f"Unknown KONTO_REGISTRY={name!r}; use one of: {', '.join(_PROVIDERS)}.")
-        existing = current_app.extensions["konto_registry"] = factory()
+        module, _, cls = _PROVIDERS[current_app.config["KONTO_REGISTRY"]].partition(":")
+        existing = current_app.extensions["konto_registry"] = getattr(importlib.import_module(module), cls)()
     return existing
 
 
@@ -72,7 +73,10 @@ def lookup(tax_id, refresh=False):
 
 
 def init_app(app):
-    """Register the support staff's `flask registry` commands."""
+    """Check the registry setting; register the support staff's `flask registry` commands."""
+    name = app.config["KONTO_REGISTRY"]
+    if name not in _PROVIDERS:
+        raise RuntimeError(f"Unknown KONTO_REGISTRY={name!r}; use one of: {', '.join(_PROVIDERS)}.")
     from konto.registry import cli
 
     app.cli.add_command(cli.registry_group)
