@@ -196,23 +196,38 @@ def change_email():
     return render("account/email_sent.html", email=new_email)
 
 
+def _email_link(purpose, token, template):
+    """(user, the address the link carries, None), or (None, None, the page saying the link is dead)."""
+    check = tokens.check_token(purpose, token)
+    address = (check.extra or {}).get("email")
+    if check.outcome == "ok" and isinstance(address, str):
+        return check.user, address, None
+    outcome = check.outcome if check.outcome != "ok" else "invalid"
+    return None, None, render(template, outcome=outcome, status=400)
+
+
+def _replace_email(user, address):
+    """Set the user's address, only if it is still the one the link was made for; True if changed."""
+    changed = User.update(email=address).where((User.id == user.id) & (User.email == user.email)).execute()
+    if changed:
+        user.email = address
+    return bool(changed)
+
+
 @bp.route("/konto/email/potwierdz/<token>", methods=["GET", "POST"])
 def confirm_email(token):
     """Confirm the new address (from the link sent to it); the old address is told, with a way back."""
-    check = tokens.check_token(tokens.CHANGE_EMAIL, token)
-    new_email = (check.extra or {}).get("email")
-    if check.outcome != "ok" or not isinstance(new_email, str):
-        return render("account/email_confirm.html", outcome=check.outcome if check.outcome != "ok" else "invalid", status=400)
+    user, new_email, dead_link = _email_link(tokens.CHANGE_EMAIL, token, "account/email_confirm.html")
+    if dead_link:
+        return dead_link
     form = EmptyForm()
     if not form.validate_on_submit():
         return render("account/email_confirm.html", outcome="ok", form=form, new_email=new_email)
-    user = check.user
     old_email = user.email
     try:
         with write_transaction():
-            changed = User.update(email=new_email).where((User.id == user.id) & (User.email == old_email)).execute()
+            changed = _replace_email(user, new_email)
             if changed:
-                user.email = new_email
                 revert = _external(
                     "account.revert_email", token=tokens.make_token(tokens.REVERT_EMAIL, user, email=old_email)
                 )
@@ -230,19 +245,16 @@ def confirm_email(token):
 @bp.route("/konto/email/cofnij/<token>", methods=["GET", "POST"])
 def revert_email(token):
     """ "To nie ja": put the old address back, end every session, and send a reset link to it."""
-    check = tokens.check_token(tokens.REVERT_EMAIL, token)
-    old_email = (check.extra or {}).get("email")
-    if check.outcome != "ok" or not isinstance(old_email, str):
-        return render("account/email_revert.html", outcome=check.outcome if check.outcome != "ok" else "invalid", status=400)
+    user, old_email, dead_link = _email_link(tokens.REVERT_EMAIL, token, "account/email_revert.html")
+    if dead_link:
+        return dead_link
     form = EmptyForm()
     if not form.validate_on_submit():
         return render("account/email_revert.html", outcome="ok", form=form, old_email=old_email)
-    user = check.user
     try:
         with write_transaction():
-            changed = User.update(email=old_email).where((User.id == user.id) & (User.email == user.email)).execute()
+            changed = _replace_email(user, old_email)
             if changed:
-                user.email = old_email
                 sessions.end_all_sessions(user)
                 audit.record("email_change_reverted", user.id)
                 link = _external("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
