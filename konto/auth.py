@@ -68,6 +68,33 @@ def _record_consents(user, form):
         documents.accept(user, document)
 
 
+def _create_or_notify(form, email, password_hash):
+    """Create the account and send its activation link; for a taken address, tell its owner."""
+    with write_transaction():
+        existing = User.get_or_none(User.email == email)
+        if existing is None:
+            user = User.create(
+                email=email,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                password_hash=password_hash,
+            )
+            _record_consents(user, form)
+            audit.record("register", user)
+            send_activation(user)
+        elif not existing.is_activated:
+            send_activation(existing)
+        else:
+            send_email(
+                existing.email,
+                _("Próba założenia konta na Twój adres"),
+                "register_existing",
+                user=existing,
+                login_link=_external("auth.login"),
+                reset_link=_external("auth.forgot_password"),
+            )
+
+
 @bp.route("/rejestracja", methods=["GET", "POST"])
 def register():
     """Create an account (inactive until the e-mail link is used)."""
@@ -79,32 +106,11 @@ def register():
     # Hash outside the transaction: it is slow on purpose and must not hold the write lock.
     password_hash = passwords.hash_password(form.password.data)
     try:
-        with write_transaction():
-            existing = User.get_or_none(User.email == email)
-            if existing is None:
-                user = User.create(
-                    email=email,
-                    first_name=form.first_name.data,
-                    last_name=form.last_name.data,
-                    password_hash=password_hash,
-                )
-                _record_consents(user, form)
-                audit.record("register", user)
-                send_activation(user)
-            elif not existing.is_activated:
-                send_activation(existing)
-            else:
-                send_email(
-                    existing.email,
-                    _("Próba założenia konta na Twój adres"),
-                    "register_existing",
-                    user=existing,
-                    login_link=_external("auth.login"),
-                    reset_link=_external("auth.forgot_password"),
-                )
+        _create_or_notify(form, email, password_hash)
     except IntegrityError:
-        # A parallel submit of the same form created the account first: same answer.
-        pass
+        # A parallel submit created the account between our check and our insert (databases
+        # without SQLite's IMMEDIATE lock): now it exists, so this submit is "already registered".
+        _create_or_notify(form, email, password_hash)
     session[_PENDING_EMAIL] = email
     return redirect_to("auth.check_email")
 

@@ -428,15 +428,8 @@ def switch():
     return render("companies/switch.html", memberships=memberships, form=EmptyForm())
 
 
-@bp.route("/dodaj/<key>/dostep", methods=["POST"])
-def request_access(key):
-    """Ask the administrators of a company already in the portal to let this user in."""
-    draft = _draft_or_404(key)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    company = _taken_by_other(draft)
-    if company is None:
-        return redirect(url_for("companies.preview", key=key))
+def _ask_for_access(company):
+    """One pending request per user and company; the administrators are told by e-mail."""
     with write_transaction():
         existing = AccessRequest.get_or_none(
             (AccessRequest.user == current_user.id) & (AccessRequest.company == company)
@@ -462,6 +455,21 @@ def request_access(key):
             AccessRequest.update(status="pending", created_at=utcnow(), decided_at=None).where(
                 AccessRequest.id == existing.id
             ).execute()
+
+
+@bp.route("/dodaj/<key>/dostep", methods=["POST"])
+def request_access(key):
+    """Ask the administrators of a company already in the portal to let this user in."""
+    draft = _draft_or_404(key)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    company = _taken_by_other(draft)
+    if company is None:
+        return redirect(url_for("companies.preview", key=key))
+    try:
+        _ask_for_access(company)
+    except IntegrityError:
+        pass  # a parallel click asked first (databases without SQLite's IMMEDIATE lock): one request
     return render("companies/access_requested.html", company_name=CompanyData.from_dict(draft.data).name)
 
 
