@@ -67,6 +67,7 @@ def browser():
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
 def js(request):
+    """Every journey twice: JavaScript on, and off (the context gets java_script_enabled=False)."""
     return request.param
 
 
