@@ -105,9 +105,12 @@ def _require_current_documents():
     return None
 
 
-# The dashboard's one query (besides the session's), its SQL generated once.
+# The dashboard's one query (besides the session's), its SQL generated once, with only the
+# company columns the page shows.
 memberships_of = Prepared(
-    lambda user_id: Membership.select(Membership, Company)
+    lambda user_id: Membership.select(
+        Membership, Company.id, Company.name, Company.country, Company.nip, Company.tax_id, Company.verified
+    )
     .join(Company)
     .where(Membership.user == user_id)
     .order_by(Company.name)

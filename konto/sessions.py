@@ -43,7 +43,8 @@ def client_agent():
 # Every logged-in request runs this: the session, its user and the user's active company (the
 # top bar shows it) in one query, its SQL generated once.
 _session_by_key_hash = Prepared(
-    lambda key_hash: UserSession.select(UserSession, User, Company)
+    # Only the company's id and name: the top bar shows nothing else, and each column costs.
+    lambda key_hash: UserSession.select(UserSession, User, Company.id, Company.name)
     .join(User)
     .join(Company, JOIN.LEFT_OUTER, on=(User.active_company == Company.id))
     .where(UserSession.key_hash == key_hash)
