@@ -57,21 +57,22 @@ SETTINGS = {
 def send_email(recipient, subject, template, **context):
     """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
     _test_hold(template)
+    demo = current_app.config["DEMO_MAIL"]
     message = Email.create(
         recipient=recipient,
         subject=str(subject),
         text_body=render_template(f"email/{template}.txt", subject=subject, **context),
         html_body=render_template(f"email/{template}.html", subject=subject, **context),
         message_id=make_msgid(domain=_sender_domain()),
-        next_attempt_at=utcnow(),
+        # Demo mode: the table is the mailbox, so the message is "sent" as it is stored.
+        sent_at=utcnow() if demo else None,
+        next_attempt_at=None if demo else utcnow(),
     )
-    if current_app.config["DEMO_MAIL"]:
-        Email.update(sent_at=utcnow()).where(Email.id == message.id).execute()
-    elif has_request_context():
-        # Woken after the request (the transaction is committed by then).
-        g.konto_mail_queued = True
-    elif not database.in_transaction():
-        deliver(message.id)
+    if not demo:
+        if has_request_context():
+            g.konto_mail_queued = True  # the sender is woken after the request, once committed
+        elif not database.in_transaction():
+            deliver(message.id)
     return message
 
 
@@ -273,18 +274,9 @@ class Sender:
         return min(max(seconds, 0.05), poll)
 
 
-def _add_missing_columns():
-    """Databases made before Email.next_attempt_at: add the (nullable) column."""
-    with database.connection_context():
-        columns = {column.name for column in database.get_columns(Email._meta.table_name)}
-        if "next_attempt_at" not in columns:
-            database.execute_sql(f'ALTER TABLE "{Email._meta.table_name}" ADD COLUMN "next_attempt_at" DATETIME')
-
-
 def init_app(app):
     apply_area_settings(app, SETTINGS)
     mail.init_app(app)
-    _add_missing_columns()
     sender = Sender(app)
     app.extensions["konto_mail_sender"] = sender
 

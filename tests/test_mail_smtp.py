@@ -258,8 +258,10 @@ def test_an_old_database_gets_the_new_column(tmp_path):
     path = tmp_path / "konto.sqlite3"
     smtp_app(tmp_path, free_port(), MAIL_SENDER_THREAD=False)
     database.close()
+    # A database made before the column existed (and before schema versions): migration 2 adds it.
     with sqlite3.connect(path) as connection:
         connection.execute("ALTER TABLE email DROP COLUMN next_attempt_at")
+        connection.execute("DROP TABLE schema_version")
     smtp_app(tmp_path, free_port(), MAIL_SENDER_THREAD=False)
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(email)")]
