@@ -62,10 +62,6 @@ def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 
 
-def is_pooled():
-    return isinstance(database.obj, PooledDatabase)
-
-
 class Prepared:
     """A SELECT on the hot path, with peewee's SQL generation done once per kind of database.
 
@@ -110,7 +106,7 @@ def write_transaction():
     upgrades from read to write fails with "database is locked" under concurrency, whatever
     the busy timeout. Other databases lock rows as they go.
     """
-    if isinstance(database.obj, SqliteDatabase):
+    if is_sqlite():
         return database.atomic("IMMEDIATE")
     return database.atomic()
 

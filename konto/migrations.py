@@ -22,11 +22,12 @@ from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
 from peewee import PostgresqlDatabase
-from peewee import SqliteDatabase
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate
 
 from konto.db import database
+from konto.db import is_sqlite
+from konto.db import write_transaction
 
 VERSION_TABLE = "schema_version"
 # Any number; two processes upgrading the same PostgreSQL database wait for each other on it.
@@ -83,8 +84,8 @@ LATEST = 1 + len(MIGRATIONS)
 
 def _lock():
     """Serialise upgrades between processes; returns a transaction context."""
-    if isinstance(database.obj, SqliteDatabase):
-        return database.atomic("IMMEDIATE")
+    if is_sqlite():
+        return write_transaction()  # BEGIN IMMEDIATE: one writer at a time
     transaction = database.atomic()
     if isinstance(database.obj, PostgresqlDatabase):
 
