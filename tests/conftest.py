@@ -1,44 +1,14 @@
-"""Shared fixtures: a fresh app and database per test, and helpers that walk the journey."""
-
-import hashlib
-import os
-import re
-import threading
+"""Fixtures and hooks: a fresh app and database per test. Helpers are in tests/helpers.py."""
 
 import pytest
-from werkzeug.serving import make_server
 
 from konto import create_app
 from konto.db import database
-from konto.models import Email
-from konto.models import User
-
-PASSWORD = "zielone-jabłko-na-wiosnę"
-
-# argon2id still, but cheap: the suite hashes hundreds of passwords.
-FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-
-
-# The suite runs on SQLite by default; KONTO_TEST_DATABASE=postgresql://user@host:port/db runs it
-# on PostgreSQL, each test in a schema of its own (`make test` does both, see scripts/with-postgres).
-TEST_DATABASE = os.environ.get("KONTO_TEST_DATABASE", "sqlite")
-ON_POSTGRES = TEST_DATABASE.startswith("postgres")
-
-
-def _postgres_url(tmp_path):
-    """A fresh schema per test folder (the same folder gets the same schema, like a file would)."""
-    import psycopg2
-
-    schema = "t_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:20]
-    with psycopg2.connect(TEST_DATABASE) as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.close()
-    _POSTGRES_SCHEMAS.add(schema)
-    separator = "&" if "?" in TEST_DATABASE else "?"
-    return f"{TEST_DATABASE}{separator}options=-csearch_path%3D{schema}"
-
-
-_POSTGRES_SCHEMAS = set()
+from tests.helpers import ON_POSTGRES
+from tests.helpers import Journey
+from tests.helpers import LiveServer
+from tests.helpers import drop_postgres_schemas
+from tests.helpers import make_config
 
 
 def pytest_configure(config):
@@ -57,36 +27,7 @@ def pytest_collection_modifyitems(config, items):
 def _drop_postgres_schemas():
     """The test schemas go at the end of the session (a throw-away cluster or not)."""
     yield
-    if _POSTGRES_SCHEMAS:
-        import psycopg2
-
-        if database.obj is not None and hasattr(database.obj, "close_all"):
-            database.obj.close_all()
-        conn = psycopg2.connect(TEST_DATABASE)
-        conn.autocommit = True  # one schema per transaction: all at once runs out of lock slots
-        with conn.cursor() as cur:
-            for schema in sorted(_POSTGRES_SCHEMAS):
-                cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.close()
-
-
-def database_url(tmp_path):
-    if ON_POSTGRES:
-        return _postgres_url(tmp_path)
-    return "sqlite:///" + str(tmp_path / "konto.sqlite3")
-
-
-def make_config(tmp_path, **overrides):
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url(tmp_path),
-        "WTF_CSRF_ENABLED": False,
-        "PASSWORD_HASH_PARAMS": FAST_HASH,
-        "KONTO_BASE_URL": "http://konto.test",
-    }
-    config.update(overrides)
-    return config
+    drop_postgres_schemas()
 
 
 @pytest.fixture
@@ -109,87 +50,9 @@ def client(app):
     return app.test_client()
 
 
-def mails_to(address):
-    """The messages sent to an address, newest first."""
-    with database.connection_context():
-        return list(Email.select().where(Email.recipient == address).order_by(Email.id.desc()))
-
-
-def link_in(message, path_prefix):
-    """The first link in a message's text part whose path starts with path_prefix."""
-    match = re.search(r"https?://[^\s/]+(" + re.escape(path_prefix) + r"[^\s]*)", message.text_body)
-    assert match, f"no {path_prefix} link in: {message.text_body}"
-    return match.group(1)
-
-
-class Journey:
-    """The steps a person takes, through the test client."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def register(self, email="anna@example.com", password=PASSWORD, **extra):
-        data = {
-            "first_name": "Anna",
-            "last_name": "Nowak",
-            "email": email,
-            "password": password,
-            "password_repeat": password,
-            "accept_terms": "y",
-            "accept_privacy": "y",
-        }
-        data.update(extra)
-        return self.client.post("/rejestracja", data=data)
-
-    def activate(self, email="anna@example.com"):
-        path = link_in(mails_to(email)[0], "/aktywacja/")
-        return self.client.post(path)
-
-    def login(self, email="anna@example.com", password=PASSWORD, **extra):
-        return self.client.post("/logowanie", data={"email": email, "password": password, **extra})
-
-    def logout(self):
-        return self.client.post("/wyloguj")
-
-    def signed_up(self, email="anna@example.com", password=PASSWORD):
-        """Register, activate and log in."""
-        self.register(email=email, password=password)
-        self.activate(email=email)
-        response = self.login(email=email, password=password)
-        assert response.status_code == 303, response.data
-        return response
-
-    def add_company(self, number, **contact):
-        response = self.client.post("/firmy/dodaj", data={"number": number})
-        assert response.status_code == 303, response.data.decode()
-        statement_path = response.headers["Location"].replace("/dane", "/oswiadczenie")
-        data = {"statement": "y", "by_email": "y", "contact_email": "anna@example.com", **contact}
-        return self.client.post(statement_path, data=data)
-
-
 @pytest.fixture
 def journey(client):
     return Journey(client)
-
-
-def user(email):
-    with database.connection_context():
-        return User.get(User.email == email)
-
-
-class LiveServer:
-    """The app served over real HTTP on 127.0.0.1, in a thread."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
 
 
 @pytest.fixture
@@ -199,13 +62,3 @@ def live_server(tmp_path):
     yield server
     server.stop()
     database.close()
-
-
-def comparable(html, *personal):
-    """A page with its per-session CSRF tokens and the given personal strings blanked."""
-    html = re.sub(r'"X-CSRFToken": "[^"]*"', '"X-CSRFToken": "-"', html)
-    html = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', 'name="csrf_token" value="-"', html)
-    html = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value="-"', html)
-    for text in personal:
-        html = html.replace(text, "X")
-    return html

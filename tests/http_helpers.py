@@ -6,7 +6,7 @@ import requests
 
 from konto.db import database
 from konto.models import Email
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

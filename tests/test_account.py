@@ -13,11 +13,11 @@ from konto.models import Consent
 from konto.models import Membership
 from konto.models import User
 from konto.models import UserSession
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import link_in
-from tests.conftest import mails_to
-from tests.conftest import user
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import link_in
+from tests.helpers import mails_to
+from tests.helpers import user
 
 NEW_PASSWORD = "inne-dlugie-haslo-2026"
 

@@ -11,12 +11,12 @@ from konto.db import database
 from konto.models import Consent
 from konto.models import User
 from konto.models import UserSession
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import comparable
-from tests.conftest import link_in
-from tests.conftest import mails_to
-from tests.conftest import user
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import comparable
+from tests.helpers import link_in
+from tests.helpers import mails_to
+from tests.helpers import user
 
 
 def test_registration_sends_activation_mail_and_shows_check_mail_page(client, journey):

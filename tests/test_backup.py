@@ -4,13 +4,15 @@ import shutil
 import sqlite3
 import threading
 
+import click
 import pytest
 
 from konto import create_app
+from konto.backup import sqlite_path
 from konto.db import database
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import make_config
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import make_config
 
 
 @pytest.mark.sqlite_only
@@ -71,11 +73,6 @@ def test_backup_while_writing_then_restore_and_log_in(tmp_path):
 
 
 def test_backup_refuses_a_non_sqlite_database(tmp_path):
-    from konto.backup import sqlite_path
-
-    import click
-    import pytest
-
     with pytest.raises(click.ClickException):
         sqlite_path("postgresql://u@localhost/konto")
 

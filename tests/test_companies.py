@@ -12,8 +12,8 @@ from konto.models import Membership
 from konto.models import RegistryCache
 from konto.models import User
 from konto.models import UserSession
-from tests.conftest import Journey
-from tests.conftest import mails_to
+from tests.helpers import Journey
+from tests.helpers import mails_to
 
 LEGAL_PERSON = "PL5250001003"
 SOLE_PROPRIETOR = "6770002009"

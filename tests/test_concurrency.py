@@ -18,8 +18,8 @@ from konto.models import Consent
 from konto.models import Email
 from konto.models import Membership
 from konto.models import User
-from tests.conftest import LiveServer
-from tests.conftest import make_config
+from tests.helpers import LiveServer
+from tests.helpers import make_config
 from tests.http_helpers import Browser
 
 COMPANY = "PL5250001003"

@@ -24,9 +24,9 @@ from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import UserSession
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import make_config
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import make_config
 
 FIELDS = [
     "email", "password", "password_repeat", "first_name", "last_name", "accept_terms", "accept_privacy",

@@ -9,11 +9,11 @@ from konto.models import AccessRequest
 from konto.models import CompanyDraft
 from konto.models import Email
 from konto.models import User
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import comparable
-from tests.conftest import mails_to
-from tests.conftest import make_config
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import comparable
+from tests.helpers import mails_to
+from tests.helpers import make_config
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "6770002009"

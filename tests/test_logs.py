@@ -3,9 +3,9 @@
 import logging
 import re
 
-from tests.conftest import PASSWORD
-from tests.conftest import link_in
-from tests.conftest import mails_to
+from tests.helpers import PASSWORD
+from tests.helpers import link_in
+from tests.helpers import mails_to
 
 
 def test_a_full_journey_logs_no_password_and_no_token(app, client, journey, capfd, caplog):

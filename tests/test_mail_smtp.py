@@ -4,6 +4,7 @@ import email
 import email.policy
 import re
 import socket
+import sqlite3
 import threading
 import time
 
@@ -14,9 +15,9 @@ from konto import create_app
 from konto import mail
 from konto.db import database
 from konto.models import Email
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import make_config
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import make_config
 
 
 def free_port():
@@ -253,8 +254,6 @@ def test_backoff_doubles_and_is_capped(tmp_path):
 
 @pytest.mark.sqlite_only
 def test_an_old_database_gets_the_new_column(tmp_path):
-    import sqlite3
-
     path = tmp_path / "konto.sqlite3"
     smtp_app(tmp_path, free_port(), MAIL_SENDER_THREAD=False)
     database.close()

@@ -16,7 +16,7 @@ from konto.models import Company
 from konto.models import Email
 from konto.models import Membership
 from konto.models import User
-from tests.conftest import make_config
+from tests.helpers import make_config
 
 V1_DUMP = Path(__file__).parent / "data" / "schema-v1.sql"
 

@@ -9,8 +9,9 @@ from peewee import OperationalError
 from konto import create_app
 from konto.db import database
 from konto.models import AuditEvent
-from tests.conftest import make_config
-from tests.conftest import user
+from tests.helpers import Journey
+from tests.helpers import make_config
+from tests.helpers import user
 
 DEMO_NUMBERS = ["PL5250001003", "PL6770002009", "PL6760003007", "PL9720005007"]
 
@@ -90,8 +91,6 @@ def test_log_records_and_audit_events_carry_the_request_id(client, journey, capl
 def test_proxy_fix_only_when_configured(tmp_path, proxies, expected_ip):
     app = create_app(make_config(tmp_path, KONTO_PROXY_FIX=proxies))
     client = app.test_client()
-    from tests.conftest import Journey
-
     journey = Journey(client)
     journey.register()
     journey.activate()

@@ -5,7 +5,7 @@ from datetime import datetime
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import User
-from tests.conftest import Journey
+from tests.helpers import Journey
 
 
 def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journey):

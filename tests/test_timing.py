@@ -11,9 +11,9 @@ import time
 from konto import create_app
 from konto import passwords
 from konto.db import database
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
-from tests.conftest import make_config
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import make_config
 
 TRIES = 9
 WRONG = "zle-haslo-calkiem-inne"

@@ -4,10 +4,13 @@ import re
 
 import pytest
 
+from konto import create_app
 from konto.db import database
 from konto.models import User
-from tests.conftest import PASSWORD
-from tests.conftest import Journey
+from tests.helpers import PASSWORD
+from tests.helpers import Journey
+from tests.helpers import make_config
+from tests.helpers import user
 
 HX = {"HX-Request": "true"}
 
@@ -92,9 +95,6 @@ def test_security_headers_on_every_page(client):
 
 
 def test_hsts_and_secure_cookies_with_https(tmp_path):
-    from konto import create_app
-    from tests.conftest import make_config
-
     app = create_app(make_config(tmp_path, KONTO_HTTPS=True))
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     response = app.test_client().get("/logowanie")
@@ -198,9 +198,6 @@ class TestWithCsrf:
 
 
 def test_https_cookies_carry_the_host_prefix(tmp_path):
-    from konto import create_app
-    from tests.conftest import make_config
-
     app = create_app(make_config(tmp_path, KONTO_HTTPS=True))
     journey = Journey(app.test_client())
     response = journey.register()
@@ -237,8 +234,6 @@ def test_password_checked_exactly_as_typed(journey):
 
 def test_control_characters_in_names_are_flattened(client, journey):
     journey.register(first_name="Anna\r\nBcc: evil@example.com")
-    from tests.conftest import user
-
     assert "\n" not in user("anna@example.com").first_name
 
 

@@ -5,38 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import create_user
+from tests.e2e.helpers import PREVIEW_URL
+from tests.e2e.helpers import confirm
+from tests.e2e.helpers import look_up
+from tests.e2e.helpers import signed_in
 
 pytestmark = pytest.mark.browser
 
 SPOLKA = "PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ"
 KOWALSKI = "JAN KOWALSKI USŁUGI KSIĘGOWE"
-
-PREVIEW_URL = re.compile(r"/firmy/dodaj/[\w-]+/dane$")
-STATEMENT_URL = re.compile(r"/firmy/dodaj/[\w-]+/oswiadczenie$")
-COMPANY_URL = re.compile(r"/firmy/\d+$")
-
-
-def signed_in(person, email, first_name="Anna", last_name="Nowak"):
-    create_user(person.server, email, first_name, last_name)
-    person.log_in(email)
-
-
-def look_up(person, number):
-    """Step 1: type the number and press Zatwierdź; returns the htmx response (JS) or None."""
-    expect(person.main.locator("h1")).to_have_text("Dodaj firmę")
-    person.fill("NIP lub VATIN", number)
-    return person.swap(person.button("Zatwierdź"))
-
-
-def confirm(person):
-    """Step 2 → 3 → done, keeping the e-mail contact."""
-    person.swap(person.link("Przejdź dalej"), push_url=STATEMENT_URL)
-    expect(person.main.locator("h1")).to_have_text("Oświadczenie i formy kontaktu")
-    person.main.get_by_label("Oświadczam, że jestem uprawniony", exact=False).check()
-    expect(person.main.get_by_label("E-mail", exact=True)).to_be_checked()
-    person.swap(person.button("Dodaj firmę"), push_url=COMPANY_URL)
-    expect(person.main).to_contain_text("Firma została dodana")
 
 
 def add_company(person, number, name):

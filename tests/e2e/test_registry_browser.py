@@ -1,26 +1,24 @@
 """The wizard in a real browser with KONTO_REGISTRY=gus, talking to stand-ins of GUS BIR 1.1,
 the MF white list and VIES over real HTTP (issue 4), JavaScript on and off."""
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from konto import create_app
 from konto.db import database
-from tests.conftest import LiveServer
-from tests.conftest import make_config
-from tests.e2e.test_companies_browser import confirm
-from tests.e2e.test_companies_browser import look_up
-from tests.e2e.test_companies_browser import signed_in
+from tests.e2e.helpers import PREVIEW_URL
+from tests.e2e.helpers import confirm
+from tests.e2e.helpers import look_up
+from tests.e2e.helpers import signed_in
+from tests.helpers import LiveServer
+from tests.helpers import make_config
 from tests.standins import registry_config
 from tests.standins import start_gus_standin
 from tests.standins import start_mf_standin
 from tests.standins import start_vies_standin
 
 pytestmark = pytest.mark.browser
-
-PREVIEW_URL = re.compile(r"/firmy/dodaj/[\w-]+/dane$")
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import create_user
+from tests.e2e.helpers import create_user
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
