@@ -34,12 +34,12 @@ def create_app(test_config=None):
     konto_config.finish(app.config, app.instance_path)
 
     from konto import db
+    from konto import i18n_cache
     from konto import mail
     from konto import observability
     from konto import registry
     from konto import retention
     from konto import sessions
-    from konto import speed
     from konto import web
 
     observability.init_app(app)  # first: the request id exists before anything logs
@@ -52,7 +52,7 @@ def create_app(test_config=None):
     registry.init_app(app)
     retention.init_app(app)
     web.init_app(app)
-    speed.init_app(app)  # after babel: per-process catalogues, see konto/speed.py
+    i18n_cache.init_app(app)  # after babel: translation catalogues once per process
 
     from konto import account
     from konto import auth

@@ -31,7 +31,7 @@ from konto import sessions
 from konto import tokens
 from konto.auth import _external
 from konto.auth import _safe_next
-from konto.db import Prepared
+from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.db import write_transaction
 from konto.forms import BaseForm
@@ -107,7 +107,7 @@ def _require_current_documents():
 
 # The dashboard's one query (besides the session's), its SQL generated once, with only the
 # company columns the page shows.
-memberships_of = Prepared(
+memberships_of = PrebuiltSelect(
     lambda user_id: Membership.select(
         Membership, Company.id, Company.name, Company.country, Company.nip, Company.tax_id, Company.verified
     )

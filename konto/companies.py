@@ -25,7 +25,7 @@ from konto import documents
 from konto import registry
 from konto import taxid
 from konto.auth import _external
-from konto.db import Prepared
+from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.db import write_transaction
 from konto.forms import ContactForm
@@ -64,14 +64,14 @@ def _require_login():
 
 
 # The lookups every company page and wizard step starts with, their SQL generated once.
-_membership = Prepared(
+_membership = PrebuiltSelect(
     lambda user_id, company_id: Membership.select(Membership, Company)
     .join(Company)
     .where((Membership.user == user_id) & (Membership.company == company_id))
     .limit(1),
     arity=2,
 )
-_draft = Prepared(
+_draft = PrebuiltSelect(
     lambda key, user_id: CompanyDraft.select().where((CompanyDraft.key == key) & (CompanyDraft.user == user_id)).limit(1),
     arity=2,
 )
@@ -195,7 +195,7 @@ def manual():
     return _go_to("companies.preview", key=draft.key)
 
 
-_company_by_tax_id = Prepared(lambda tax_id: Company.select().where(Company.tax_id == tax_id).limit(1))
+_company_by_tax_id = PrebuiltSelect(lambda tax_id: Company.select().where(Company.tax_id == tax_id).limit(1))
 
 
 def _taken_by_other(draft):
@@ -329,7 +329,7 @@ def _done(company):
     return response
 
 
-_pending_requests = Prepared(
+_pending_requests = PrebuiltSelect(
     lambda company_id: AccessRequest.select(AccessRequest, User)
     .join(User, on=(AccessRequest.user == User.id))
     .where((AccessRequest.company == company_id) & (AccessRequest.status == "pending"))

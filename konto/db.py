@@ -62,27 +62,28 @@ def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 
 
-class Prepared:
-    """A SELECT on the hot path, with peewee's SQL generation done once per kind of database.
+class PrebuiltSelect:
+    """A SELECT on the hot path whose SQL peewee builds once per kind of database, not per call.
 
     Building the SQL of a model query costs more than running it on SQLite (about ten
     function calls per selected column). `build` gets one placeholder per parameter and
     returns the query; its SQL is kept, and each call runs it with the arguments (already in
     the database's form: str, int…) in the placeholders' places, returning model instances
-    exactly as the query would.
+    exactly as the query would (tests/test_prebuilt_select.py checks each one against the
+    plain query). This is not a server-side prepared statement: only the SQL text is reused.
 
-        by_key = Prepared(lambda key: Thing.select().where(Thing.key == key).limit(1))
+        by_key = PrebuiltSelect(lambda key: Thing.select().where(Thing.key == key).limit(1))
         rows = by_key("abc")
     """
 
     def __init__(self, build, arity=1):
-        self._build = build
+        self.build = build  # build(*args): the plain peewee query
         self._arity = arity
         self._compiled = {}
 
     def _compile(self, db):
         markers = [object() for _ in range(self._arity)]
-        query = self._build(*(Value(marker, converter=False) for marker in markers))
+        query = self.build(*(Value(marker, converter=False) for marker in markers))
         sql, params = query.sql()
         slots = [next((i for i, m in enumerate(markers) if p is m), None) for p in params]
         return query, sql, params, slots

@@ -15,7 +15,7 @@ from flask import request
 from flask import session
 from peewee import JOIN
 
-from konto.db import Prepared
+from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.models import Company
 from konto.models import User
@@ -42,7 +42,7 @@ def client_agent():
 
 # Every logged-in request runs this: the session, its user and the user's active company (the
 # top bar shows it) in one query, its SQL generated once.
-_session_by_key_hash = Prepared(
+_session_by_key_hash = PrebuiltSelect(
     # Only the company's id and name: the top bar shows nothing else, and each column costs.
     lambda key_hash: UserSession.select(UserSession, User, Company.id, Company.name)
     .join(User)

@@ -1,4 +1,4 @@
-"""Work that Flask extensions redo on every request, done once per process instead.
+"""Translation catalogues cached per process (and per request), which Flask extensions reload.
 
 Found by profiling the pages under load (bench/results.md has the figures):
 * Flask-WTF loads WTForms' message catalogue (parses the .mo file) on every request that

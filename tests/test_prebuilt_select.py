@@ -1,0 +1,116 @@
+"""Every PrebuiltSelect returns what its plain peewee query returns: the same rows in the same
+order, the same field values, the same joined models (on SQLite, and on PostgreSQL under
+scripts/with-postgres)."""
+
+import importlib
+import pkgutil
+from datetime import timedelta
+
+import pytest
+from peewee import Model
+
+import konto
+from konto.db import PrebuiltSelect
+from konto.db import database
+from konto.models import AccessRequest
+from konto.models import Company
+from konto.models import CompanyDraft
+from konto.models import Membership
+from konto.models import User
+from konto.models import UserSession
+from konto.models import utcnow
+
+
+def prebuilt_selects():
+    """Every PrebuiltSelect in the konto package, by the module that defines it and its name."""
+    found = {}
+    for module_info in pkgutil.walk_packages(konto.__path__, "konto."):
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, PrebuiltSelect) and value.build.__module__ == module.__name__:
+                found[f"{module.__name__}.{name}"] = value
+    return found
+
+
+@pytest.fixture
+def rows(app):
+    """Two companies, three people (one with no active company), their sessions, memberships,
+    a wizard draft and access requests in two states."""
+    now = utcnow()
+    with app.app_context(), database.connection_context():
+        spolka = Company.create(
+            tax_id="PL5250001003", country="PL", nip="5250001003", name="Spółka Handlowa", regon="000000001",
+            street="Prosta", building="1", postal_code="00-001", city="Warszawa", kind="legal_person",
+            source="demo", fetched_at=now - timedelta(hours=1),
+        )
+        biuro = Company.create(tax_id="DE123456788", country="DE", name="Büro GmbH", source="vies", verified=False)
+        anna = User.create(email="anna@example.com", first_name="Anna", last_name="Nowak", password_hash="x",
+                           activated_at=now, active_company=spolka)
+        bartek = User.create(email="bartek@example.com", first_name="Bartosz", last_name="Zieliński",
+                             password_hash="x", activated_at=now)
+        cecylia = User.create(email="cecylia@example.com", first_name="Cecylia", last_name="Wójcik",
+                              password_hash="x", activated_at=now, active_company=biuro)
+        for user, key_hash in ((anna, "a" * 64), (bartek, "b" * 64), (cecylia, "c" * 64)):
+            UserSession.create(user=user, key_hash=key_hash, ip="192.0.2.1", user_agent="Firefox")
+        Membership.create(user=anna, company=spolka, role="admin", contact_email="anna@example.com",
+                          statement_version="2026-11-01", statement_accepted_at=now)
+        Membership.create(user=anna, company=biuro, contact_phone="+48500100200", contact_sms=True)
+        Membership.create(user=cecylia, company=biuro, role="admin")
+        CompanyDraft.create(key="k" * 32, user=anna, tax_id="PL6770002009", data={"name": "Kowalski"},
+                            source="demo", fetched_at=now)
+        AccessRequest.create(user=bartek, company=spolka)
+        AccessRequest.create(user=cecylia, company=spolka)
+        AccessRequest.create(user=bartek, company=biuro, status="declined", decided_at=now, decided_by=cecylia)
+        yield {"spolka": spolka.id, "biuro": biuro.id, "anna": anna.id, "bartek": bartek.id, "cecylia": cecylia.id}
+
+
+# For each PrebuiltSelect: the argument lists to call it with (some match rows, some none).
+EXAMPLES = {
+    "konto.sessions._session_by_key_hash": lambda ids: [("a" * 64,), ("b" * 64,), ("c" * 64,), ("d" * 64,)],
+    "konto.account.memberships_of": lambda ids: [(ids["anna"],), (ids["cecylia"],), (ids["bartek"],)],
+    "konto.companies._membership": lambda ids: [
+        (ids["anna"], ids["spolka"]),
+        (ids["anna"], ids["biuro"]),
+        (ids["bartek"], ids["spolka"]),
+    ],
+    "konto.companies._draft": lambda ids: [("k" * 32, ids["anna"]), ("k" * 32, ids["bartek"]), ("x" * 32, ids["anna"])],
+    "konto.companies._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
+    "konto.companies._pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
+}
+
+
+def snapshot(value):
+    """A model instance as plain data: its class, field values and the models joined to it."""
+    if not isinstance(value, Model):
+        return value
+    joined = {name: snapshot(other) for name, other in value.__rel__.items()}
+    joined.update({name: snapshot(other) for name, other in vars(value).items() if isinstance(other, Model)})
+    return (type(value).__name__, dict(value.__data__), joined)
+
+
+def test_every_prebuilt_select_has_examples():
+    missing = set(prebuilt_selects()) - set(EXAMPLES)
+    assert not missing, f"add argument lists for these to EXAMPLES in {__name__}: {sorted(missing)}"
+    stale = set(EXAMPLES) - set(prebuilt_selects())
+    assert not stale, f"no such PrebuiltSelect any more, remove from EXAMPLES: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_prebuilt_select_returns_what_the_plain_query_returns(app, rows, name):
+    prebuilt = prebuilt_selects()[name]
+    matched = 0
+    with app.app_context(), database.connection_context():
+        # Twice over: the first call builds the SQL, the second reuses it.
+        for args in EXAMPLES[name](rows) * 2:
+            got = prebuilt(*args)
+            expected = list(prebuilt.build(*args))
+            assert [snapshot(row) for row in got] == [snapshot(row) for row in expected], args
+            matched += bool(expected)
+    assert matched, "no argument list matched a row: the comparison proves nothing"
+
+
+def test_the_comparison_sees_a_joined_model():
+    """snapshot() tells apart two rows that differ only in a joined model."""
+    one = UserSession(key_hash="a", user=User(id=1, email="x"))
+    other = UserSession(key_hash="a", user=User(id=1, email="y"))
+    assert snapshot(one) != snapshot(other)
