@@ -29,8 +29,6 @@ from konto import documents
 from konto import passwords
 from konto import sessions
 from konto import tokens
-from konto.auth import _external
-from konto.auth import _safe_next
 from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.db import write_transaction
@@ -41,6 +39,8 @@ from konto.forms import LoginForm
 from konto.forms import NewPasswordForm
 from konto.htmx import redirect_to
 from konto.htmx import render
+from konto.links import external_url
+from konto.links import safe_next
 from konto.mail import send_email
 from konto.models import AccessRequest
 from konto.models import AuditEvent
@@ -140,7 +140,7 @@ class PasswordOnlyForm(BaseForm):
 def reauthenticate():
     """Type the password again before a sensitive change."""
     form = PasswordOnlyForm()
-    target = _safe_next(request.args.get("next")) or url_for("account.settings")
+    target = safe_next(request.args.get("next")) or url_for("account.settings")
     if not form.validate_on_submit():
         return render("account/reauth.html", form=form, status=422 if form.is_submitted() else 200)
     if not passwords.verify_password(current_user.password_hash, form.password.data):
@@ -173,7 +173,7 @@ def change_password():
             _("Hasło do Konta zostało zmienione"),
             "password_changed",
             user=current_user,
-            reset_link=_external("auth.forgot_password"),
+            reset_link=external_url("auth.forgot_password"),
         )
     flash(_("Hasło zostało zmienione. Pozostałe sesje zostały zakończone."))
     return redirect_to("account.settings")
@@ -193,7 +193,7 @@ def change_email():
     # A taken address gets the same answer and no message: nothing tells whether it has an account.
     if User.get_or_none(User.email == new_email) is None:
         with database.atomic():
-            link = _external("account.confirm_email", token=tokens.make_token(tokens.CHANGE_EMAIL, current_user, email=new_email))
+            link = external_url("account.confirm_email", token=tokens.make_token(tokens.CHANGE_EMAIL, current_user, email=new_email))
             send_email(new_email, _("Potwierdź nowy adres e-mail"), "email_change_confirm", user=current_user, link=link)
             audit.record("email_change_requested", current_user.id)
     return render("account/email_sent.html", email=new_email)
@@ -231,7 +231,7 @@ def confirm_email(token):
         with write_transaction():
             changed = _replace_email(user, new_email)
             if changed:
-                revert = _external(
+                revert = external_url(
                     "account.revert_email", token=tokens.make_token(tokens.REVERT_EMAIL, user, email=old_email)
                 )
                 send_email(old_email, _("Adres e-mail Konta został zmieniony"), "email_changed",
@@ -260,7 +260,7 @@ def revert_email(token):
             if changed:
                 sessions.end_all_sessions(user)
                 audit.record("email_change_reverted", user.id)
-                link = _external("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
+                link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
                 send_email(old_email, _("Ustaw nowe hasło"), "reset", user=user, link=link)
     except IntegrityError:
         changed = 0
@@ -312,7 +312,7 @@ class DocumentsForm(BaseForm):
 def accept_documents():
     """A new version of the terms or privacy notice: accept it to go on (or export and delete the account)."""
     missing = _missing_documents(current_user)
-    target = _safe_next(request.args.get("next")) or url_for("account.dashboard")
+    target = safe_next(request.args.get("next")) or url_for("account.dashboard")
     if not missing:
         return redirect(target)
     form = DocumentsForm()

@@ -5,8 +5,6 @@ taken address, asking for a reset or a new activation link all answer the same p
 the owner of the address learns what happened by e-mail.
 """
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -36,6 +34,8 @@ from konto.forms import normalize_email
 from konto.htmx import is_htmx
 from konto.htmx import redirect_to
 from konto.htmx import render
+from konto.links import external_url
+from konto.links import safe_next
 from konto.mail import send_email
 from konto.models import User
 from konto.models import utcnow
@@ -46,17 +46,8 @@ bp = Blueprint("auth", __name__)
 _PENDING_EMAIL = "pending_email"
 
 
-def _external(endpoint, **values):
-    """An absolute link for an e-mail: KONTO_BASE_URL when set, else this request's host."""
-    from flask import current_app
-
-    path = url_for(endpoint, **values)
-    base = current_app.config.get("KONTO_BASE_URL")
-    return base.rstrip("/") + path if base else url_for(endpoint, _external=True, **values)
-
-
 def send_activation(user):
-    link = _external("auth.activate", token=tokens.make_token(tokens.ACTIVATE, user))
+    link = external_url("auth.activate", token=tokens.make_token(tokens.ACTIVATE, user))
     send_email(user.email, _("Aktywuj swoje Konto"), "activation", user=user, link=link)
 
 
@@ -90,8 +81,8 @@ def _create_or_notify(form, email, password_hash):
                 _("Próba założenia konta na Twój adres"),
                 "register_existing",
                 user=existing,
-                login_link=_external("auth.login"),
-                reset_link=_external("auth.forgot_password"),
+                login_link=external_url("auth.login"),
+                reset_link=external_url("auth.forgot_password"),
             )
 
 
@@ -166,18 +157,6 @@ def activate(token):
     return redirect_to("auth.login")
 
 
-def _safe_next(target):
-    """Only a path on this site: no scheme, no host, no //host, no backslash tricks."""
-    if not target or not isinstance(target, str) or len(target) > 500:
-        return None
-    if "\\" in target or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/logowanie", methods=["GET", "POST"])
 def login():
     """Log in with e-mail and password."""
@@ -185,7 +164,7 @@ def login():
         return redirect(url_for("account.dashboard"))
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = _safe_next(request.args.get("next")) or ""
+        form.next.data = safe_next(request.args.get("next")) or ""
         form.email.data = form.email.data or session.get(_PENDING_EMAIL)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
@@ -208,7 +187,7 @@ def login():
     sessions.start_session(user, remember=form.remember.data)
     audit.record("login", user)
     session.pop(_PENDING_EMAIL, None)
-    target = _safe_next(form.next.data)
+    target = safe_next(form.next.data)
     if target:
         if is_htmx():
             response = redirect_to("account.dashboard")
@@ -244,7 +223,7 @@ def forgot_password():
     user = User.get_or_none(User.email == form.email.data)
     with database.atomic():
         if user is not None and user.is_activated:
-            link = _external("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
+            link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
             send_email(user.email, _("Ustaw nowe hasło"), "reset", user=user, link=link)
         elif user is not None:
             send_activation(user)
@@ -284,7 +263,7 @@ def reset_password(token):
                 _("Hasło do Konta zostało zmienione"),
                 "password_changed",
                 user=check.user,
-                reset_link=_external("auth.forgot_password"),
+                reset_link=external_url("auth.forgot_password"),
             )
     if not changed:
         return render("auth/reset.html", outcome="used", status=400)

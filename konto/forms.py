@@ -228,6 +228,10 @@ class ManualCompanyForm(BaseForm):
         render_kw={"maxlength": 100, "autocomplete": "address-level2"},
     )
 
+    def typed(self):
+        """What was typed, as CompanyData fields (an empty optional field as None)."""
+        return {name: self[name].data or None for name in ("name", "street", "building", "unit", "postal_code", "city")}
+
 
 def phone_error(value):
     """A message when the number is not a valid Polish or international phone number."""
@@ -241,6 +245,7 @@ def phone_error(value):
 
 
 def format_phone(value):
+    """A valid number (see phone_error) in E.164: +48601234567."""
     return phonenumbers.format_number(phonenumbers.parse(value, "PL"), phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -283,6 +288,15 @@ class ContactForm(BaseForm):
                     self.phone.errors.append(error)
                     ok = False
         return ok
+
+    def contact(self):
+        """The choices as Membership's contact columns (after validate())."""
+        by_phone = bool(self.by_phone.data or self.by_sms.data)
+        return {
+            "contact_email": self.contact_email.data if self.by_email.data else None,
+            "contact_phone": format_phone(self.phone.data) if by_phone else None,
+            "contact_sms": bool(self.by_sms.data),
+        }
 
 
 class StatementForm(ContactForm):

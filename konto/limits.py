@@ -33,9 +33,13 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
+from konto import audit
 from konto.config import apply_area_settings
 from konto.forms import normalize_email
 from konto.htmx import is_htmx
+from konto.links import external_url
+from konto.mail import send_email
+from konto.models import User
 
 # name: (default limit, key, endpoint(s), what counts)
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
@@ -104,11 +108,6 @@ def _limiter():
 
 def _notify_lockout(request_limit):
     """An address has just been locked: tell its owner (once an hour), if the address has one."""
-    from konto import audit
-    from konto.auth import _external
-    from konto.mail import send_email
-    from konto.models import User
-
     key = account_key()
     limiter = _limiter()
     if not limiter.limiter.hit(parse_limit(LOCKOUT_NOTICE), "lockout-notice", key):
@@ -125,7 +124,7 @@ def _notify_lockout(request_limit):
         user=user,
         minutes=minutes,
         ip=client_ip(),
-        reset_link=_external("auth.forgot_password"),
+        reset_link=external_url("auth.forgot_password"),
     )
     audit.record("lockout", user)
     return None

@@ -38,9 +38,9 @@ def anna(journey):
     return journey
 
 
-def step1(client, number, htmx=False):
+def step1(client, number, htmx=False, follow=False):
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post("/firmy/dodaj", data={"number": number}, headers=headers)
+    return client.post("/firmy/dodaj", data={"number": number}, headers=headers, follow_redirects=follow)
 
 
 @pytest.mark.parametrize("typed", ["525-000-10-03", "525 000 10 03", "PL5250001003", "pl 525-000-10-03", " 5250001003 "])
@@ -400,7 +400,10 @@ def test_company_pages_need_login(client):
 
 
 def test_htmx_lookup_swaps_preview_in_place_and_pushes_url(client, anna):
-    response = step1(client, LEGAL_PERSON, htmx=True)
+    # A 303 to step 2, followed (as a browser's XHR does) with the HX-Request header kept.
+    posted = step1(client, LEGAL_PERSON, htmx=True)
+    assert posted.status_code == 303 and posted.headers["Location"].endswith("/dane")
+    response = step1(client, LEGAL_PERSON, htmx=True, follow=True)
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"].endswith("/dane")
     body = response.data.decode()
@@ -409,18 +412,32 @@ def test_htmx_lookup_swaps_preview_in_place_and_pushes_url(client, anna):
 
 
 def test_htmx_final_step_swaps_the_top_bar_out_of_band(client, anna):
-    response = step1(client, LEGAL_PERSON, htmx=True)
+    response = step1(client, LEGAL_PERSON, htmx=True, follow=True)
     statement = response.headers["HX-Push-Url"].replace("/dane", "/oswiadczenie")
     done = client.post(
         statement,
         data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"},
         headers={"HX-Request": "true"},
+        follow_redirects=True,
     )
+    assert [r.status_code for r in done.history] == [303]
     assert done.status_code == 200
     body = done.data.decode()
     assert 'id="current-company" class="current-company" hx-swap-oob="true"' in body
     assert 'id="sr-status"' in body and "Firma została dodana" in body
     assert done.headers["HX-Push-Url"].startswith("/firmy/")
+    assert "PRZYKŁADOWA" in body.split('id="current-company"')[1].split("</div>")[0]
+    assert "Firma została dodana" in body.split('id="sr-status"')[1].split("</div>")[0]  # announced
+
+
+def test_htmx_company_page_puts_the_active_company_in_the_top_bar(client, anna):
+    anna.add_company(LEGAL_PERSON)
+    anna.add_company(SOLE_PROPRIETOR)  # the active one now
+    with database.connection_context():
+        first = Company.get(Company.tax_id == LEGAL_PERSON)
+    body = client.get(f"/firmy/{first.id}", headers={"HX-Request": "true"}).data.decode()
+    top = body.split('id="current-company"')[1].split("</div>")[0]
+    assert "JAN KOWALSKI" in top and "PRZYKŁADOWA" not in top
 
 
 def test_registry_answer_is_cached_and_not_asked_again(app, client, anna):

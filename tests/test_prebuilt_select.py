@@ -68,14 +68,14 @@ def rows(app):
 EXAMPLES = {
     "konto.sessions._session_by_key_hash": lambda ids: [("a" * 64,), ("b" * 64,), ("c" * 64,), ("d" * 64,)],
     "konto.account.memberships_of": lambda ids: [(ids["anna"],), (ids["cecylia"],), (ids["bartek"],)],
-    "konto.companies._membership": lambda ids: [
+    "konto.companies.queries._membership": lambda ids: [
         (ids["anna"], ids["spolka"]),
         (ids["anna"], ids["biuro"]),
         (ids["bartek"], ids["spolka"]),
     ],
-    "konto.companies._draft": lambda ids: [("k" * 32, ids["anna"]), ("k" * 32, ids["bartek"]), ("x" * 32, ids["anna"])],
-    "konto.companies._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
-    "konto.companies._pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
+    "konto.companies.queries._draft": lambda ids: [("k" * 32, ids["anna"]), ("k" * 32, ids["bartek"]), ("x" * 32, ids["anna"])],
+    "konto.companies.queries._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
+    "konto.companies.queries.pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
 }
 
 

@@ -6,7 +6,12 @@ import pytest
 
 from konto import create_app
 from konto.db import database
+from konto.models import ALL_MODELS
+from konto.models import AccessRequest
+from konto.models import Company
+from konto.models import CompanyDraft
 from konto.models import User
+from konto.models import UserSession
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import make_config
@@ -195,6 +200,48 @@ class TestWithCsrf:
         journey.register(csrf_token=token)
         with database.connection_context():
             assert User.select().count() == 1
+
+
+def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(tmp_path):
+    """The views check no token themselves: CSRFProtect refuses before any of them runs."""
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
+    anna, bob = Journey(app.test_client()), Journey(app.test_client())
+    anna.signed_up()
+    anna.add_company("PL5250001003")
+    bob.signed_up(email="bob@example.com")
+    bob.client.post(bob.client.post("/firmy/dodaj", data={"number": "PL5250001003"}).headers["Location"]
+                    .replace("/dane", "/dostep"))
+    anna.client.post("/firmy/dodaj", data={"number": "PL6770002009"})
+    app.config["WTF_CSRF_ENABLED"] = True
+    with database.connection_context():
+        values = {
+            "company_id": Company.get().id,
+            "request_id": AccessRequest.get().id,
+            "session_id": UserSession.select().order_by(UserSession.id.desc()).first().id,  # bob's
+            "key": CompanyDraft.get(CompanyDraft.company.is_null()).key,
+            "token": "x",
+        }
+    # What each form would carry: with a valid token, most of these would change something.
+    data = {"decyzja": "accept", "company_id": values["company_id"], "statement": "y", "by_email": "y",
+            "contact_email": "anna@example.com", "number": "PL6770002009", "email": "anna@example.com",
+            "password": PASSWORD, "marketing": "y", "confirm": "y", "name": "X"}
+
+    def counts():
+        with database.connection_context():
+            return {model.__name__: model.select().count() for model in ALL_MODELS}
+
+    adapter = app.url_map.bind("localhost")
+    posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert len(posts) >= 29
+    for rule in posts:
+        url = adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments}, method="POST")
+        for headers in ({}, HX):
+            before = counts()
+            response = anna.client.post(url, data=data, headers=headers)
+            assert response.status_code == 400, (url, headers, response.status_code)
+            assert "Formularz wygasł" in response.data.decode(), url
+            assert counts() == before, url
+    assert anna.client.get("/panel").status_code == 200  # still logged in: the log-out was refused too
 
 
 def test_https_cookies_carry_the_host_prefix(tmp_path):

@@ -1,0 +1,25 @@
+"""Companies: the "Dodaj firmę" wizard, the company page, switching, and access requests.
+
+Every route that takes an id looks the object up through the current user's memberships (or
+drafts), so a stranger gets 404. The modules add their routes to `bp`: `wizard` (the three
+steps), `company` (the company page, contact forms, refresh, the active company) and `access`
+(asking to join a company in the portal, the administrators' decision). What each action does
+to the database is in `konto.flows.companies` and `konto.flows.access`.
+"""
+
+from flask import Blueprint
+from flask_login import login_required
+
+bp = Blueprint("companies", __name__, url_prefix="/firmy")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every company page is for logged-in users only."""
+
+
+# Last: these modules import `bp` from here to add their routes to it.
+from konto.companies import access  # noqa: E402,F401
+from konto.companies import company  # noqa: E402,F401
+from konto.companies import wizard  # noqa: E402,F401

@@ -1,0 +1,145 @@
+"""The "Dodaj firmę" wizard: 1 the number, 2 the registry's data, 3 the statement; then the company.
+
+After a step's valid POST the answer is a 303 to the next step, with JavaScript or without:
+htmx follows it (the browser keeps the HX-Request header on the GET), swaps the step's content
+in and pushes the URL the step's GET sends in HX-Push-Url.
+"""
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from konto import taxid
+from konto.companies import bp
+from konto.companies.queries import company_with_tax_id
+from konto.companies.queries import draft_or_404
+from konto.companies.queries import finished
+from konto.flows import companies as flow
+from konto.forms import EmptyForm
+from konto.forms import ManualCompanyForm
+from konto.forms import StatementForm
+from konto.forms import TaxIdForm
+from konto.htmx import render
+from konto.registry.base import CompanyData
+from konto.registry.demo import numbers_to_try
+
+
+def _see_other(endpoint, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _step(template, status=200, **context):
+    """A step of the wizard; a GET (after a 303 too) puts its URL in htmx's address bar."""
+    return render(template, status=status, push_url=request.path if request.method == "GET" else None, **context)
+
+
+def _step1(form, status=200, **context):
+    demo_numbers = numbers_to_try() if current_app.config["KONTO_REGISTRY"] == "demo" else []
+    return render(
+        "companies/new.html",
+        form=form,
+        demo_numbers=demo_numbers,
+        status=status,
+        push_url=url_for("companies.new"),
+        **context,
+    )
+
+
+@bp.route("/dodaj", methods=["GET", "POST"])
+def new():
+    """Step 1: the NIP or VATIN. Checked locally first; the registry is asked only for a valid number."""
+    form = TaxIdForm()
+    if request.method == "GET" and request.args.get("numer"):
+        form.number.data = request.args.get("numer", "")[:40]
+    if not form.validate_on_submit():
+        return _step1(form, status=422 if form.is_submitted() else 200)
+    tax_id = form.tax_id
+    found = flow.look_up(current_user, tax_id)
+    if found.outcome == flow.ALREADY_MINE:
+        return _step1(form, status=422, already_mine=found.company)
+    if found.outcome == flow.NOT_FOUND:
+        form.number.errors.append(
+            _("W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.", number=tax_id.display())
+        )
+        return _step1(form, status=422)
+    if found.outcome == flow.UNAVAILABLE:
+        return _step1(form, status=503, unavailable=True, tax_id=tax_id)
+    return _see_other("companies.preview", key=found.draft.key)
+
+
+@bp.route("/dodaj/reczne", methods=["GET", "POST"])
+def manual():
+    """Enter a company by hand when the registry is unavailable; it stays unverified."""
+    try:
+        tax_id = taxid.parse(request.args.get("numer", ""))
+    except taxid.InvalidTaxId:
+        return redirect(url_for("companies.new"))
+    if flow.membership_for(current_user, tax_id.vatin) is not None:
+        return redirect(url_for("companies.new", numer=tax_id.vatin))
+    form = ManualCompanyForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("companies/manual.html", form=form, tax_id=tax_id, status=status)
+    draft = flow.start_manual_draft(current_user, tax_id, form.typed())
+    return _see_other("companies.preview", key=draft.key)
+
+
+@bp.route("/dodaj/<key>/dane", methods=["GET", "POST"])
+def preview(key):
+    """Step 2: the registry's data, to check. A nameless VIES answer asks for the name and address."""
+    draft = draft_or_404(key)
+    done = finished(draft)
+    if done is not None:
+        return redirect(url_for("companies.show", company_id=done.company_id))
+    company = CompanyData.from_dict(draft.data)
+    existing = company_with_tax_id(draft.tax_id)
+    form = None
+    if company.needs_manual_name and existing is None:
+        form = ManualCompanyForm()
+        if form.validate_on_submit():
+            flow.type_in_name(current_user, draft, form.typed())
+            return _see_other("companies.statement", key=key)
+        if form.is_submitted():
+            return _step("companies/preview.html", draft=draft, company=company, form=form, existing=existing,
+                         status=422)
+    return _step("companies/preview.html", draft=draft, company=company, form=form, existing=existing,
+                 request_form=EmptyForm())
+
+
+@bp.route("/dodaj/<key>/oswiadczenie", methods=["GET", "POST"])
+def statement(key):
+    """Step 3: the statement and the contact forms; then the company is added."""
+    draft = draft_or_404(key)
+    done = finished(draft)
+    if done is not None:
+        if request.method == "POST":
+            return _added(done.company)
+        return redirect(url_for("companies.show", company_id=done.company_id))
+    company = CompanyData.from_dict(draft.data)
+    if company.has_ended or company.needs_manual_name or company_with_tax_id(draft.tax_id) is not None:
+        return redirect(url_for("companies.preview", key=key))
+    form = StatementForm()
+    if request.method == "GET":
+        form.by_email.data = True
+        form.contact_email.data = current_user.email
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _step("companies/statement.html", draft=draft, company=company, form=form, status=status)
+    added = flow.add_company(current_user, key, form.contact())
+    if added is None:
+        # The draft was used by a parallel submit (double click, second tab): show its result.
+        mine = flow.membership_for(current_user, draft.tax_id)
+        if mine is None:
+            return redirect(url_for("companies.preview", key=key))
+        added = mine.company
+    return _added(added)
+
+
+def _added(company):
+    """On to the company page, which says the company was added (htmx: announced, top bar swapped)."""
+    flash(_("Firma została dodana: %(name)s.", name=company.name))
+    return _see_other("companies.show", company_id=company.id)

@@ -1,0 +1,12 @@
+"""Flows: what a user action does, as plain functions that take the acting user explicitly.
+
+A view parses the request, calls one flow and renders what it returns; a flow never reads the
+request or `current_user` (it may store e-mails with `konto.mail.send_email` and audit events
+with `konto.audit.record`, which note the request's IP and user agent). Expected outcomes
+(already done, not found, a parallel submit won) are results, not exceptions. One module per
+area of the product, one obvious place per action:
+
+* `companies`: the "Dodaj firmę" wizard's drafts, adding a company, contact forms, refreshing
+  from the registry, the active company;
+* `access`: asking to join a company already in the portal, and the administrators' decision.
+"""

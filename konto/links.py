@@ -1,0 +1,26 @@
+"""Links that leave a page: absolute ones for e-mails, and where a form may send the user on to."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask import url_for
+
+
+def external_url(endpoint, **values):
+    """An absolute link for an e-mail: KONTO_BASE_URL when set, else this request's host."""
+    path = url_for(endpoint, **values)
+    base = current_app.config.get("KONTO_BASE_URL")
+    return base.rstrip("/") + path if base else url_for(endpoint, _external=True, **values)
+
+
+def safe_next(target):
+    """`target` when it is a path on this site (no scheme, no host, no //host, no backslash
+    tricks), else None."""
+    if not target or not isinstance(target, str) or len(target) > 500:
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
