@@ -141,6 +141,12 @@ class LoginForm(BaseForm):
     next = HiddenField()
 
 
+class PasswordOnlyForm(BaseForm):
+    """Re-authentication: the current password again, before a sensitive change."""
+
+    password = LoginForm.password
+
+
 class EmailOnlyForm(BaseForm):
     """Forgotten password and resend activation: just the address."""
 
@@ -171,6 +177,31 @@ class NewPasswordForm(BaseForm):
 
 class EmptyForm(BaseForm):
     """A button that POSTs (log out, activate): carries only the CSRF token."""
+
+
+class ConsentsForm(BaseForm):
+    """The optional consents, each given and withdrawn with one box."""
+
+    marketing = BooleanField(_l("Chcę otrzymywać informacje o nowościach i ofertach"))
+
+
+class DocumentsForm(BaseForm):
+    """New versions of the terms and privacy notice (a view removes the box of one not changed)."""
+
+    accept_terms = BooleanField(
+        _l("Akceptuję nową wersję regulaminu"), validators=[DataRequired(_l("Zaznacz, aby przejść dalej."))]
+    )
+    accept_privacy = BooleanField(
+        _l("Zapoznałem(-am) się z nową wersją polityki prywatności"),
+        validators=[DataRequired(_l("Zaznacz, aby przejść dalej."))],
+    )
+
+
+class DeleteForm(BaseForm):
+    confirm = BooleanField(
+        _l("Rozumiem, że konto i moje dane zostaną usunięte na zawsze."),
+        validators=[DataRequired(_l("Zaznacz, że rozumiesz skutki usunięcia konta."))],
+    )
 
 
 class TaxIdForm(BaseForm):

@@ -1,6 +1,7 @@
 """Serving one URL both ways: a whole page, or the fragment htmx swaps in."""
 
 from flask import make_response
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -23,11 +24,18 @@ def render(template, status=200, push_url=None, **context):
     return response
 
 
+def render_form(template, form, **context):
+    """A page whose form was not (validly) submitted: 200 on a GET, 422 with its errors after a POST."""
+    return render(template, form=form, status=422 if form.is_submitted() else 200, **context)
+
+
 def redirect_to(endpoint, **values):
     """After a successful POST: 303 for a browser, HX-Redirect (full reload) for htmx."""
-    from flask import redirect
+    return redirect_to_url(url_for(endpoint, **values))
 
-    url = url_for(endpoint, **values)
+
+def redirect_to_url(url):
+    """redirect_to() for a URL already built (a checked ?next=)."""
     if is_htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url

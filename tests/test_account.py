@@ -169,6 +169,15 @@ def test_new_terms_version_must_be_accepted_at_next_login(monkeypatch, app, clie
         assert Consent.get((Consent.document == "terms") & (Consent.version == "2027-01-01"))
 
 
+def test_new_terms_accepted_with_htmx_lead_on_to_the_page_asked_for(monkeypatch, client, anna):
+    monkeypatch.setitem(documents.VERSIONS, documents.TERMS, "2027-01-01")
+    response = client.post("/konto/nowe-dokumenty?next=/konto/sesje", data={"accept_terms": "y"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/konto/sesje"
+    refused = client.post("/konto/nowe-dokumenty?next=//evil.example", data={"accept_terms": "y"})
+    assert refused.status_code == 302 and refused.headers["Location"] == "/panel"  # accepted: on, not off-site
+
+
 def test_activity_page_shows_own_events_only(app, client, anna):
     bob = Journey(app.test_client())
     bob.register(email="bob@example.com")

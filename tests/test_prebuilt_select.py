@@ -67,7 +67,7 @@ def rows(app):
 # For each PrebuiltSelect: the argument lists to call it with (some match rows, some none).
 EXAMPLES = {
     "konto.sessions._session_by_key_hash": lambda ids: [("a" * 64,), ("b" * 64,), ("c" * 64,), ("d" * 64,)],
-    "konto.account.memberships_of": lambda ids: [(ids["anna"],), (ids["cecylia"],), (ids["bartek"],)],
+    "konto.account.settings.memberships_of": lambda ids: [(ids["anna"],), (ids["cecylia"],), (ids["bartek"],)],
     "konto.companies.queries._membership": lambda ids: [
         (ids["anna"], ids["spolka"]),
         (ids["anna"], ids["biuro"]),

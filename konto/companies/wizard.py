@@ -24,6 +24,7 @@ from konto.forms import ManualCompanyForm
 from konto.forms import StatementForm
 from konto.forms import TaxIdForm
 from konto.htmx import render
+from konto.htmx import render_form
 from konto.registry.base import CompanyData
 from konto.registry.demo import numbers_to_try
 
@@ -82,8 +83,7 @@ def manual():
         return redirect(url_for("companies.new", numer=tax_id.vatin))
     form = ManualCompanyForm()
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render("companies/manual.html", form=form, tax_id=tax_id, status=status)
+        return render_form("companies/manual.html", form, tax_id=tax_id)
     draft = flow.start_manual_draft(current_user, tax_id, form.typed())
     return _see_other("companies.preview", key=draft.key)
 
@@ -127,8 +127,8 @@ def statement(key):
         form.by_email.data = True
         form.contact_email.data = current_user.email
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return _step("companies/statement.html", draft=draft, company=company, form=form, status=status)
+        return _step("companies/statement.html", draft=draft, company=company, form=form,
+                     status=422 if form.is_submitted() else 200)
     added = flow.add_company(current_user, key, form.contact())
     if added is None:
         # The draft was used by a parallel submit (double click, second tab): show its result.

@@ -6,6 +6,9 @@ with `konto.audit.record`, which note the request's IP and user agent). Expected
 (already done, not found, a parallel submit won) are results, not exceptions. One module per
 area of the product, one obvious place per action:
 
+* `password`: confirming it again, changing it;
+* `email_change`: a new address confirmed from it, or put back from the old one;
+* `account`: consents and new documents, sessions, the copy of the data, deletion;
 * `companies`: the "Dodaj firmę" wizard's drafts, adding a company, contact forms, refreshing
   from the registry, the active company;
 * `access`: asking to join a company already in the portal, and the administrators' decision.

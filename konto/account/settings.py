@@ -1,0 +1,94 @@
+"""The dashboard, the settings page, re-authentication and the password."""
+
+import time
+from functools import wraps
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+
+from konto.account import bp
+from konto.db import PrebuiltSelect
+from konto.flows import password as flow
+from konto.forms import NewPasswordForm
+from konto.forms import PasswordOnlyForm
+from konto.htmx import redirect_to
+from konto.htmx import redirect_to_url
+from konto.htmx import render
+from konto.htmx import render_form
+from konto.links import safe_next
+from konto.models import Company
+from konto.models import Membership
+
+_REAUTH_AT = "reauth_at"
+
+
+def recent_login_required(view):
+    """The password must have been typed in the last few minutes (re-authentication)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        confirmed = session.get(_REAUTH_AT, 0)
+        if time.time() - confirmed > current_app.config["REAUTH_WINDOW"]:
+            return redirect(url_for("account.reauthenticate", next=request.path))
+        return view(*args, **kwargs)
+
+    return login_required(wrapper)
+
+
+# The dashboard's one query (besides the session's), its SQL generated once, with only the
+# company columns the page shows.
+memberships_of = PrebuiltSelect(
+    lambda user_id: Membership.select(
+        Membership, Company.id, Company.name, Company.country, Company.nip, Company.tax_id, Company.verified
+    )
+    .join(Company)
+    .where(Membership.user == user_id)
+    .order_by(Company.name)
+)
+
+
+@bp.route("/panel")
+@login_required
+def dashboard():
+    """The user's companies, or an invitation to add the first one."""
+    return render("account/dashboard.html", memberships=memberships_of(current_user.id))
+
+
+@bp.route("/konto")
+@login_required
+def settings():
+    """The account: profile, security, consents, data."""
+    return render("account/settings.html")
+
+
+@bp.route("/konto/potwierdz", methods=["GET", "POST"])
+@login_required
+def reauthenticate():
+    """Type the password again before a sensitive change."""
+    form = PasswordOnlyForm()
+    if not form.validate_on_submit():
+        return render_form("account/reauth.html", form)
+    if not flow.confirm(current_user, form.password.data):
+        form.password.errors.append(_("Nieprawidłowe hasło."))
+        return render("account/reauth.html", form=form, status=422)
+    session[_REAUTH_AT] = time.time()
+    return redirect_to_url(safe_next(request.args.get("next")) or url_for("account.settings"))
+
+
+@bp.route("/konto/haslo", methods=["GET", "POST"])
+@recent_login_required
+def change_password():
+    """Set a new password; every other session ends and the owner is told by e-mail."""
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        return render_form("account/password.html", form)
+    flow.change(current_user, form.password.data, keep_session=current_user.session_row)
+    flash(_("Hasło zostało zmienione. Pozostałe sesje zostały zakończone."))
+    return redirect_to("account.settings")

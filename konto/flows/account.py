@@ -1,0 +1,117 @@
+"""The user's own account: consents and documents, sessions, a copy of the data, deletion."""
+
+from flask_babel import gettext as _
+
+from konto import audit
+from konto import documents
+from konto import sessions
+from konto.db import database
+from konto.db import write_transaction
+from konto.models import AccessRequest
+from konto.models import AuditEvent
+from konto.models import Company
+from konto.models import Consent
+from konto.models import Membership
+from konto.models import User
+from konto.models import UserSession
+from konto.models import utcnow
+
+
+def set_marketing(user, wanted):
+    """Give or withdraw the marketing consent: as easily one way as the other. A withdrawn
+    consent keeps its record, dated."""
+    active = (Consent.user == user.id) & (Consent.document == documents.MARKETING) & Consent.withdrawn_at.is_null()
+    given = Consent.select().where(active).exists()
+    with database.atomic():
+        if wanted and not given:
+            documents.accept(user.id, documents.MARKETING)
+            audit.record("consent_given", user.id, documents.MARKETING)
+        elif given and not wanted:
+            Consent.update(withdrawn_at=utcnow()).where(active).execute()
+            audit.record("consent_withdrawn", user.id, documents.MARKETING)
+
+
+def accept_documents(user, accepted):
+    """The user accepts the current versions of these documents (terms, privacy notice)."""
+    with database.atomic():
+        for document in accepted:
+            documents.accept(user.id, document)
+            audit.record("terms_accepted", user.id, f"{document} {documents.VERSIONS[document]}")
+
+
+def end_session(user, session_id):
+    """End one of the user's sessions (another device, or this one); False when it is not theirs."""
+    row = UserSession.get_or_none((UserSession.id == session_id) & (UserSession.user == user.id))
+    if row is None:
+        return False
+    with database.atomic():
+        audit.record("session_ended", user.id, row.user_agent)
+        row.delete_instance()
+    return True
+
+
+def end_other_sessions(user, keep_session):
+    """End every session of the user but `keep_session` (this browser's)."""
+    with database.atomic():
+        sessions.end_all_sessions(user, keep=keep_session)
+        audit.record("session_ended", user.id, _("wszystkie pozostałe"))
+
+
+def export_data(user):
+    """Everything the portal holds about the user, for a JSON file; the export itself is recorded."""
+    audit.record("export", user.id)
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "exported_at": iso(utcnow()),
+        "account": {
+            "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+            "created_at": iso(user.created_at), "activated_at": iso(user.activated_at),
+            "last_login_at": iso(user.last_login_at),
+        },
+        "consents": [
+            {"document": c.document, "version": c.version, "accepted_at": iso(c.accepted_at),
+             "withdrawn_at": iso(c.withdrawn_at), "ip": c.ip, "user_agent": c.user_agent}
+            for c in Consent.select().where(Consent.user == user.id).order_by(Consent.id)
+        ],
+        "companies": [
+            {"tax_id": m.company.tax_id, "name": m.company.name, "role": m.role,
+             "contact_email": m.contact_email, "contact_phone": m.contact_phone, "contact_sms": m.contact_sms,
+             "statement_version": m.statement_version, "statement_accepted_at": iso(m.statement_accepted_at),
+             "joined_at": iso(m.created_at)}
+            for m in Membership.select(Membership, Company).join(Company).where(Membership.user == user.id)
+        ],
+        "access_requests": [
+            {"company": a.company.tax_id, "status": a.status, "created_at": iso(a.created_at)}
+            for a in AccessRequest.select(AccessRequest, Company).join(Company).where(AccessRequest.user == user.id)
+        ],
+        "sessions": [
+            {"created_at": iso(s.created_at), "last_seen_at": iso(s.last_seen_at), "ip": s.ip, "user_agent": s.user_agent}
+            for s in UserSession.select().where(UserSession.user == user.id)
+        ],
+        "activity": [
+            {"event": e.event, "detail": e.detail, "at": iso(e.created_at), "ip": e.ip, "user_agent": e.user_agent}
+            for e in AuditEvent.select().where(AuditEvent.user == user.id).order_by(AuditEvent.id)
+        ],
+    }  # fmt: skip
+
+
+def delete(user):
+    """Delete the account and every session of it, with its companies handed over (see below)."""
+    with write_transaction():
+        _hand_over_companies(user)
+        sessions.end_all_sessions(user)
+        User.delete().where(User.id == user.id).execute()
+
+
+def _hand_over_companies(user):
+    """A company the user alone was in goes too; where others remain and no admin would, the oldest member becomes admin."""
+    for membership in Membership.select().where(Membership.user == user.id):
+        others = Membership.select().where((Membership.company == membership.company_id) & (Membership.user != user.id))
+        if not others.exists():
+            Company.delete().where(Company.id == membership.company_id).execute()
+        elif not others.where(Membership.role == "admin").exists():
+            heir = others.order_by(Membership.created_at, Membership.id).first()
+            Membership.update(role="admin").where(Membership.id == heir.id).execute()
