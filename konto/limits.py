@@ -27,19 +27,15 @@ from flask import current_app
 from flask import make_response
 from flask import render_template
 from flask import request
-from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
-from konto import audit
 from konto.config import apply_area_settings
+from konto.flows import login as login_flow
 from konto.forms import normalize_email
 from konto.htmx import is_htmx
-from konto.links import external_url
-from konto.mail import send_email
-from konto.models import User
 
 # name: (default limit, key, endpoint(s), what counts)
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
@@ -113,20 +109,7 @@ def _notify_lockout(request_limit):
     if not limiter.limiter.hit(parse_limit(LOCKOUT_NOTICE), "lockout-notice", key):
         return None
     email = normalize_email(request.form.get("email", ""))
-    user = User.get_or_none(User.email == email) if email else None
-    if user is None:
-        return None
-    minutes = _minutes_left(request_limit.reset_at)
-    send_email(
-        user.email,
-        _("Logowanie do Twojego Konta zostało czasowo zablokowane"),
-        "lockout",
-        user=user,
-        minutes=minutes,
-        ip=client_ip(),
-        reset_link=external_url("auth.forgot_password"),
-    )
-    audit.record("lockout", user)
+    login_flow.tell_owner_of_lockout(email, _minutes_left(request_limit.reset_at), client_ip())
     return None
 
 

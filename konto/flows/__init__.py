@@ -1,12 +1,16 @@
 """Flows: what a user action does, as plain functions that take the acting user explicitly.
 
 A view parses the request, calls one flow and renders what it returns; a flow never reads the
-request or `current_user` (it may store e-mails with `konto.mail.send_email` and audit events
-with `konto.audit.record`, which note the request's IP and user agent). Expected outcomes
+request's data or `current_user` itself. It may store e-mails with `konto.mail.send_email` and
+audit events with `konto.audit.record` (which note the request's IP and user agent), and the
+log-in flows start and end this browser's session through `konto.sessions`. Expected outcomes
 (already done, not found, a parallel submit won) are results, not exceptions. One module per
 area of the product, one obvious place per action:
 
-* `password`: confirming it again, changing it;
+* `notices`: e-mails telling an account's owner what was done to it, with a way out;
+* `signup`: registration, the activation link, activation;
+* `login`: logging in and out, the notice of a locked log-in;
+* `password`: confirming it again, changing it, a reset by e-mail link;
 * `email_change`: a new address confirmed from it, or put back from the old one;
 * `account`: consents and new documents, sessions, the copy of the data, deletion;
 * `companies`: the "Dodaj firmę" wizard's drafts, adding a company, contact forms, refreshing

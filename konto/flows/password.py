@@ -1,4 +1,4 @@
-"""The password: confirming it again, changing it, and the e-mails that go with it."""
+"""The password: confirming it again, changing it, a forgotten one reset by an e-mail link."""
 
 from flask_babel import gettext as _
 
@@ -6,7 +6,10 @@ from konto import audit
 from konto import passwords
 from konto import sessions
 from konto import tokens
+from konto.db import database
 from konto.db import write_transaction
+from konto.flows.notices import tell_owner
+from konto.flows.signup import send_activation
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import User
@@ -28,19 +31,12 @@ def change(user, password, keep_session=None):
         User.update(password_hash=new_hash).where(User.id == user.id).execute()
         sessions.end_all_sessions(user, keep=keep_session)
         audit.record("password_changed", user.id)
-        tell_changed(user)
+        _tell_changed(user)
     user.password_hash = new_hash
 
 
-def tell_changed(user):
-    """The e-mail after a change of the password, with a way to reset it if it was not the owner."""
-    send_email(
-        user.email,
-        _("Hasło do Konta zostało zmienione"),
-        "password_changed",
-        user=user,
-        reset_link=external_url("auth.forgot_password"),
-    )
+def _tell_changed(user):
+    tell_owner(user, _("Hasło do Konta zostało zmienione"), "password_changed")
 
 
 def send_reset_link(user):
@@ -48,3 +44,35 @@ def send_reset_link(user):
     link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
     send_email(user.email, _("Ustaw nowe hasło"), "reset", user=user, link=link)
 
+
+def request_reset(email):
+    """A reset link for an activated account; one not activated yet gets its activation link
+    again; an unknown address nothing (the caller's answer is the same)."""
+    user = User.get_or_none(User.email == email)
+    with database.atomic():
+        if user is not None and user.is_activated:
+            send_reset_link(user)
+        elif user is not None:
+            send_activation(user)
+
+
+def reset(user, password):
+    """Set a new password from a reset link, only while the password is still the one the link
+    was made for (so the link works once); every session ends and the owner is told.
+
+    False when the password changed since (the link was used).
+    """
+    new_hash = passwords.hash_password(password)
+    with write_transaction():
+        changed = (
+            User.update(password_hash=new_hash)
+            .where((User.id == user.id) & (User.password_hash == user.password_hash))
+            .execute()
+        )
+        if changed:
+            sessions.end_all_sessions(user)
+            audit.record("password_reset", user.id)
+            _tell_changed(user)
+    if changed:
+        user.password_hash = new_hash
+    return bool(changed)
