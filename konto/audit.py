@@ -4,33 +4,36 @@ Never pass a password, a token or a link carrying one as `detail`.
 """
 
 from flask import has_request_context
+from flask_babel import lazy_gettext as _l
 
 from konto.models import AuditEvent
 from konto.observability import current_request_id
+from konto.sessions import client_agent
+from konto.sessions import client_ip
 
-# Event names and how the activity page words them.
+# Event names and how the activity page words them (translated when shown).
 EVENTS = {
-    "register": "Założenie konta",
-    "activate": "Aktywacja konta",
-    "login": "Logowanie",
-    "login_failed": "Nieudane logowanie",
-    "lockout": "Czasowa blokada logowania",
-    "logout": "Wylogowanie",
-    "session_ended": "Zakończenie sesji",
-    "password_reset": "Ustawienie nowego hasła (link z e-maila)",
-    "password_changed": "Zmiana hasła",
-    "email_change_requested": "Prośba o zmianę adresu e-mail",
-    "email_changed": "Zmiana adresu e-mail",
-    "email_change_reverted": "Cofnięcie zmiany adresu e-mail",
-    "consent_given": "Udzielenie zgody",
-    "consent_withdrawn": "Wycofanie zgody",
-    "terms_accepted": "Akceptacja nowej wersji dokumentu",
-    "export": "Pobranie kopii danych",
-    "company_added": "Dodanie firmy",
-    "access_requested": "Prośba o dostęp do firmy",
-    "access_granted": "Przyznanie dostępu do firmy",
-    "access_declined": "Odmowa dostępu do firmy",
-    "contact_changed": "Zmiana form kontaktu",
+    "register": _l("Założenie konta"),
+    "activate": _l("Aktywacja konta"),
+    "login": _l("Logowanie"),
+    "login_failed": _l("Nieudane logowanie"),
+    "lockout": _l("Czasowa blokada logowania"),
+    "logout": _l("Wylogowanie"),
+    "session_ended": _l("Zakończenie sesji"),
+    "password_reset": _l("Ustawienie nowego hasła (link z e-maila)"),
+    "password_changed": _l("Zmiana hasła"),
+    "email_change_requested": _l("Prośba o zmianę adresu e-mail"),
+    "email_changed": _l("Zmiana adresu e-mail"),
+    "email_change_reverted": _l("Cofnięcie zmiany adresu e-mail"),
+    "consent_given": _l("Udzielenie zgody"),
+    "consent_withdrawn": _l("Wycofanie zgody"),
+    "terms_accepted": _l("Akceptacja nowej wersji dokumentu"),
+    "export": _l("Pobranie kopii danych"),
+    "company_added": _l("Dodanie firmy"),
+    "access_requested": _l("Prośba o dostęp do firmy"),
+    "access_granted": _l("Przyznanie dostępu do firmy"),
+    "access_declined": _l("Odmowa dostępu do firmy"),
+    "contact_changed": _l("Zmiana form kontaktu"),
 }
 
 
@@ -39,9 +42,6 @@ def record(event, user=None, detail=None):
     assert event in EVENTS, event
     ip = agent = None
     if has_request_context():
-        from konto.sessions import client_agent
-        from konto.sessions import client_ip
-
         ip, agent = client_ip(), client_agent()
     user_id = getattr(user, "id", user)
     return AuditEvent.create(

@@ -5,6 +5,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -74,24 +75,40 @@ def _strip(value):
     return _CONTROL_CHARACTERS.sub(" ", value).strip() if isinstance(value, str) else value
 
 
+_NEW_PASSWORD_INPUT = {"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH}
+
+
+def _repeated_password(label):
+    """The new password typed again (it follows a field named `password`)."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(_l("Powtórz hasło.")), EqualTo("password", message=_l("Hasła nie są takie same."))],
+        render_kw=dict(_NEW_PASSWORD_INPUT),
+    )
+
+
+def _line(label, max_length, required=None, field=StringField, **render_kw):
+    """A trimmed one-line text field of at most `max_length` characters; with `required` (the
+    message for an empty one) it must be filled in, else it is optional."""
+    return field(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(required) if required else Optional(),
+            Length(max=max_length, message=_l("Najwyżej %(n)d znaków.", n=max_length)),
+        ],
+        render_kw={"maxlength": max_length, **render_kw},
+    )
+
+
 class BaseForm(FlaskForm):
     class Meta:
         locales = ["pl_PL", "pl"]
 
 
 class RegisterForm(BaseForm):
-    first_name = StringField(
-        _l("Imię"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj imię.")), Length(max=NAME_MAX, message=_l("Najwyżej 100 znaków."))],
-        render_kw={"autocomplete": "given-name", "maxlength": NAME_MAX},
-    )
-    last_name = StringField(
-        _l("Nazwisko"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj nazwisko.")), Length(max=NAME_MAX, message=_l("Najwyżej 100 znaków."))],
-        render_kw={"autocomplete": "family-name", "maxlength": NAME_MAX},
-    )
+    first_name = _line(_l("Imię"), NAME_MAX, _l("Podaj imię."), autocomplete="given-name")
+    last_name = _line(_l("Nazwisko"), NAME_MAX, _l("Podaj nazwisko."), autocomplete="family-name")
     email = EmailField(
         _l("Adres e-mail"),
         filters=[normalize_email],
@@ -101,17 +118,10 @@ class RegisterForm(BaseForm):
     password = PasswordField(
         _l("Hasło"),
         validators=[NewPassword()],
-        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+        render_kw=dict(_NEW_PASSWORD_INPUT),
         description=_l("Co najmniej 12 znaków. Najlepiej kilka słów, które łatwo zapamiętać."),
     )
-    password_repeat = PasswordField(
-        _l("Powtórz hasło"),
-        validators=[
-            DataRequired(_l("Powtórz hasło.")),
-            EqualTo("password", message=_l("Hasła nie są takie same.")),
-        ],
-        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
-    )
+    password_repeat = _repeated_password(_l("Powtórz hasło"))
     accept_terms = BooleanField(
         _l("Przeczytałem(-am) i akceptuję regulamin Konta."),
         validators=[DataRequired(_l("Aby założyć konto, zaakceptuj regulamin."))],
@@ -162,21 +172,14 @@ class NewPasswordForm(BaseForm):
     password = PasswordField(
         _l("Nowe hasło"),
         validators=[NewPassword(email_field=None)],
-        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
+        render_kw=dict(_NEW_PASSWORD_INPUT),
         description=_l("Co najmniej 12 znaków. Po zmianie hasła wszystkie inne sesje zostaną zakończone."),
     )
-    password_repeat = PasswordField(
-        _l("Powtórz nowe hasło"),
-        validators=[
-            DataRequired(_l("Powtórz hasło.")),
-            EqualTo("password", message=_l("Hasła nie są takie same.")),
-        ],
-        render_kw={"autocomplete": "new-password", "maxlength": passwords.MAX_LENGTH},
-    )
+    password_repeat = _repeated_password(_l("Powtórz nowe hasło"))
 
 
 class EmptyForm(BaseForm):
-    """A button that POSTs (log out, activate): carries only the CSRF token."""
+    """A form that is only a button (activate, refresh, end a session): it carries the CSRF token."""
 
 
 class ConsentsForm(BaseForm):
@@ -216,48 +219,18 @@ class TaxIdForm(BaseForm):
         try:
             self.tax_id = taxid.parse(field.data)
         except taxid.InvalidTaxId as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(gettext(error.message, **error.params)) from None
 
 
 class ManualCompanyForm(BaseForm):
     """Company data typed by hand: when the registry is down or gives no name."""
 
-    name = StringField(
-        _l("Nazwa firmy"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj nazwę firmy.")), Length(max=500, message=_l("Najwyżej 500 znaków."))],
-        render_kw={"maxlength": 500, "autocomplete": "organization"},
-    )
-    street = StringField(
-        _l("Ulica (puste, jeśli miejscowość nie ma ulic)"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=200, message=_l("Najwyżej 200 znaków."))],
-        render_kw={"maxlength": 200},
-    )
-    building = StringField(
-        _l("Numer budynku"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj numer budynku.")), Length(max=20, message=_l("Najwyżej 20 znaków."))],
-        render_kw={"maxlength": 20},
-    )
-    unit = StringField(
-        _l("Numer lokalu (opcjonalnie)"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=20, message=_l("Najwyżej 20 znaków."))],
-        render_kw={"maxlength": 20},
-    )
-    postal_code = StringField(
-        _l("Kod pocztowy"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj kod pocztowy.")), Length(max=12, message=_l("Najwyżej 12 znaków."))],
-        render_kw={"maxlength": 12, "autocomplete": "postal-code"},
-    )
-    city = StringField(
-        _l("Miejscowość"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Podaj miejscowość.")), Length(max=100, message=_l("Najwyżej 100 znaków."))],
-        render_kw={"maxlength": 100, "autocomplete": "address-level2"},
-    )
+    name = _line(_l("Nazwa firmy"), 500, _l("Podaj nazwę firmy."), autocomplete="organization")
+    street = _line(_l("Ulica (puste, jeśli miejscowość nie ma ulic)"), 200)
+    building = _line(_l("Numer budynku"), 20, _l("Podaj numer budynku."))
+    unit = _line(_l("Numer lokalu (opcjonalnie)"), 20)
+    postal_code = _line(_l("Kod pocztowy"), 12, _l("Podaj kod pocztowy."), autocomplete="postal-code")
+    city = _line(_l("Miejscowość"), 100, _l("Podaj miejscowość."), autocomplete="address-level2")
 
     def typed(self):
         """What was typed, as CompanyData fields (an empty optional field as None)."""
@@ -292,12 +265,7 @@ class ContactForm(BaseForm):
     )
     by_phone = BooleanField(_l("Telefon"))
     by_sms = BooleanField(_l("SMS"))
-    phone = TelField(
-        _l("Numer telefonu"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=20, message=_l("Najwyżej 20 znaków."))],
-        render_kw={"maxlength": 20, "autocomplete": "tel", "inputmode": "tel"},
-    )
+    phone = _line(_l("Numer telefonu"), 20, field=TelField, autocomplete="tel", inputmode="tel")
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

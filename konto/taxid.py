@@ -1,7 +1,8 @@
 """NIP and EU VAT numbers: what the user typed → a checked, canonical number.
 
 Checks are python-stdnum's (format and checksum for each member state); nothing here asks
-a registry. Pure functions, no Flask.
+a registry. Pure functions, no Flask: a message for the user is marked for translation with
+`N_` and translated where it is shown (`konto.forms.TaxIdForm`).
 """
 
 import re
@@ -17,8 +18,22 @@ MAX_INPUT_LENGTH = 40
 _MEMBER_STATES = {code.upper() for code in vat.MEMBER_STATES} - {"GR"} | {"EL"}
 
 
+def N_(message):
+    """Mark a message for translation (extracted with `-k N_`) without translating it here."""
+    return message
+
+
 class InvalidTaxId(ValueError):
-    """The input is not a valid NIP or EU VAT number; str() is the message for the user."""
+    """The input is not a valid NIP or EU VAT number.
+
+    `message` % `params` is the message for the user: translate `message` first (it is marked
+    with N_), then fill it in. str() is the message untranslated (Polish).
+    """
+
+    def __init__(self, message, **params):
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -52,29 +67,31 @@ def parse(text):
     :raise InvalidTaxId: with a message for the user.
     """
     if not isinstance(text, str) or not text.strip():
-        raise InvalidTaxId("Podaj NIP lub numer VAT UE (VATIN).")
+        raise InvalidTaxId(N_("Podaj NIP lub numer VAT UE (VATIN)."))
     if len(text) > MAX_INPUT_LENGTH:
-        raise InvalidTaxId("Numer jest za długi. NIP ma 10 cyfr, VATIN to kod kraju i numer.")
+        raise InvalidTaxId(N_("Numer jest za długi. NIP ma 10 cyfr, VATIN to kod kraju i numer."))
     compact = re.sub(r"[\s\-./]", "", text).upper()
     if compact.isdigit():
         compact = "PL" + compact
     country, number = compact[:2], compact[2:]
     if not country.isalpha():
-        raise InvalidTaxId("Numer może zawierać tylko cyfry, a VATIN zaczyna się od kodu kraju.")
+        raise InvalidTaxId(N_("Numer może zawierać tylko cyfry, a VATIN zaczyna się od kodu kraju."))
     if country not in _MEMBER_STATES:
         raise InvalidTaxId(
-            f"„{country}” nie jest kodem kraju Unii Europejskiej. Podaj NIP albo VATIN z kodem kraju UE."
+            N_("„%(country)s” nie jest kodem kraju Unii Europejskiej. Podaj NIP albo VATIN z kodem kraju UE."),
+            country=country,
         )
     if country == "PL":
         if len(number) != 10 or not number.isdigit():
-            raise InvalidTaxId("NIP ma 10 cyfr.")
+            raise InvalidTaxId(N_("NIP ma 10 cyfr."))
         if not pl_nip.is_valid(number):
-            raise InvalidTaxId("To nie jest poprawny NIP: nie zgadza się cyfra kontrolna.")
+            raise InvalidTaxId(N_("To nie jest poprawny NIP: nie zgadza się cyfra kontrolna."))
         return TaxId("PL", number)
     try:
         canonical = vat.validate(country + number)
     except ValidationError:
         raise InvalidTaxId(
-            f"To nie jest poprawny numer VAT dla kraju {country}: sprawdź liczbę cyfr i cyfrę kontrolną."
+            N_("To nie jest poprawny numer VAT dla kraju %(country)s: sprawdź liczbę cyfr i cyfrę kontrolną."),
+            country=country,
         ) from None
     return TaxId(canonical[:2].replace("GR", "EL"), canonical[2:])

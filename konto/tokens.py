@@ -14,6 +14,7 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
 from konto.models import User
+from konto.texts import duration
 
 ACTIVATE = "activate"
 RESET = "reset"
@@ -49,6 +50,11 @@ def _fingerprint(purpose, user):
     else:
         state = f"{user.email}|{user.password_hash}"
     return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def lifetime(purpose):
+    """How long a link for this purpose is valid, in words ("48 godzin"), from its setting."""
+    return duration(current_app.config[_MAX_AGE_SETTING[purpose]])
 
 
 def make_token(purpose, user, **extra):

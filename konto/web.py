@@ -2,23 +2,27 @@
 
 from flask import current_app
 from flask import make_response
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from konto import documents
+from konto import tokens
 from konto.htmx import add_vary
 from konto.htmx import is_htmx
 from konto.registry.base import SOURCE_LABELS
 from konto.sessions import login_manager
 
 KIND_LABELS = {
-    "legal_person": "osoba prawna",
-    "sole_proprietor": "osoba fizyczna prowadząca działalność gospodarczą",
-    "civil_partnership": "spółka cywilna",
-    "other": "inna jednostka",
+    "legal_person": _l("osoba prawna"),
+    "sole_proprietor": _l("osoba fizyczna prowadząca działalność gospodarczą"),
+    "civil_partnership": _l("spółka cywilna"),
+    "other": _l("inna jednostka"),
 }
 
 # No inline script or style anywhere, so the policy needs no 'unsafe-inline'; htmx runs
@@ -47,11 +51,11 @@ _SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone")
 def device(user_agent):
     """A person's name for a user agent: "Firefox, Windows"."""
     if not user_agent:
-        return "nieznane urządzenie"
+        return _("nieznane urządzenie")
     browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
     system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
     if "HeadlessChrome" in user_agent:
-        browser = "Chrome (bez interfejsu)"
+        browser = _("Chrome (bez interfejsu)")
     if not browser and not system:
         return user_agent[:60]
     return ", ".join(part for part in (browser, system) if part)
@@ -86,8 +90,6 @@ def error_page(template, status):
 @login_manager.unauthorized_handler
 def unauthorized():
     """Not logged in: a browser is sent to log in; htmx gets 401 with HX-Redirect (it never sees a 3xx)."""
-    from flask import redirect
-
     target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if is_htmx():
         response = make_response("", 401)
@@ -100,6 +102,7 @@ def init_app(app):
     login_manager.login_view = "auth.login"
     app.after_request(security_headers)
     app.add_template_filter(device)
+    app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"
 
     @app.context_processor
     def topbar():

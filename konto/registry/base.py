@@ -12,6 +12,8 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Protocol
 
+from flask_babel import lazy_gettext as _l
+
 from konto.taxid import TaxId
 
 FOUND = "found"
@@ -33,9 +35,9 @@ ENDED = "ended"
 SOURCE_LABELS = {
     "gus": "GUS (BIR 1.1)",
     "vies": "VIES",
-    "mf": "Biała lista podatników VAT (Ministerstwo Finansów)",
-    "demo": "dane demonstracyjne",
-    "manual": "wpisane ręcznie",
+    "mf": _l("Biała lista podatników VAT (Ministerstwo Finansów)"),
+    "demo": _l("dane demonstracyjne"),
+    "manual": _l("wpisane ręcznie"),
 }
 
 
