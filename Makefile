@@ -21,7 +21,7 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 demo: install
-	$(VENV)/bin/flask --app wsgi init-db
+	$(VENV)/bin/flask --app wsgi db upgrade
 	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's chromium (never a downloaded browser).

@@ -9,7 +9,22 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from konto import account
+from konto import auth
+from konto import cli
+from konto import companies
 from konto import config as konto_config
+from konto import db
+from konto import i18n_cache
+from konto import limits
+from konto import mail
+from konto import mailbox
+from konto import migrations
+from konto import observability
+from konto import pages
+from konto import registry
+from konto import sessions
+from konto import web
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,32 +48,18 @@ def create_app(test_config=None):
         app.config.update(test_config)
     konto_config.finish(app.config, app.instance_path)
 
-    from konto import db
-    from konto import i18n_cache
-    from konto import mail
-    from konto import observability
-    from konto import registry
-    from konto import retention
-    from konto import sessions
-    from konto import web
-
     observability.init_app(app)  # first: the request id exists before anything logs
 
     db.init_app(app)
+    migrations.create_schema()
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app)
     sessions.login_manager.init_app(app)
     registry.init_app(app)
-    retention.init_app(app)
     web.init_app(app)
     i18n_cache.init_app(app)  # after babel: translation catalogues once per process
-
-    from konto import account
-    from konto import auth
-    from konto import companies
-    from konto import mailbox
-    from konto import pages
+    cli.init_app(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
@@ -66,12 +67,7 @@ def create_app(test_config=None):
     app.register_blueprint(companies.bp)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
-    from konto import limits
-
     limits.init_app(app)  # after the blueprints: it wraps their views
-    from konto import backup
-
-    backup.init_app(app)  # `flask db backup PATH`
 
     if app.config.get("KONTO_PROXY_FIX"):  # behind N reverse proxies: trust their X-Forwarded-*
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["KONTO_PROXY_FIX"], x_proto=1, x_host=1)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from flask.cli import with_appcontext
 
 
@@ -63,12 +62,3 @@ def backup_command(path):
     click.echo(f"Kopia zapisana: {path}")
     for name, rows in counts.items():
         click.echo(f"  {name}: {rows}")
-
-
-def init_app(app):
-    """Add `backup` to the `db` command group (created here when nobody else made one)."""
-    group = app.cli.commands.get("db")
-    if group is None:
-        group = AppGroup("db", help="The database.")
-        app.cli.add_command(group)
-    group.add_command(backup_command)

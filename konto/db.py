@@ -7,8 +7,9 @@ so a worker holds none between requests.
 """
 
 import os
+from pathlib import Path
 
-import click
+from flask import request
 from peewee import DatabaseProxy
 from peewee import SqliteDatabase
 from peewee import Value
@@ -112,16 +113,8 @@ def write_transaction():
     return database.atomic()
 
 
-def create_schema():
-    """Bring the schema up to date: create it on a fresh database, else apply pending migrations."""
-    from konto import migrations
-
-    with database.connection_context():
-        migrations.upgrade()
-
-
 def init_app(app):
-    """Bind the database to the app: connection per thread (SQLite) or pooled, schema commands."""
+    """Bind the database to the app: a connection per thread (SQLite) or a pool (PostgreSQL)."""
     db = open_database(app.config["DATABASE_URL"])
     previous = database.obj
     if previous is not None and previous is not db:
@@ -132,20 +125,12 @@ def init_app(app):
             previous.close()
     database.initialize(db)
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(app.config["DATABASE_URL"][len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    create_schema()
-    if isinstance(db, PooledDatabase):
-        # Nothing the factory opened may be inherited by forked gunicorn workers.
-        db.close_all()
 
     pooled = isinstance(db, PooledDatabase)
 
     @app.before_request
     def _connect():
-        from flask import request
-
         if request.endpoint not in ("static", "healthz"):  # /healthz reports a failure itself
             database.connect(reuse_if_open=True)
 
@@ -160,12 +145,8 @@ def init_app(app):
         elif database.connection().in_transaction:
             database.rollback()
 
-    from konto import migrations
 
-    app.cli.add_command(migrations.db_group)
-
-    @app.cli.command("init-db")
-    def init_db_command():
-        """Create the database tables, or upgrade them (safe to run again)."""
-        create_schema()
-        click.echo("Schemat bazy danych gotowy.")
+def release_connections():
+    """Close every connection this process holds in the pool (before gunicorn forks workers)."""
+    if isinstance(database.obj, PooledDatabase):
+        database.obj.close_all()

@@ -1,5 +1,9 @@
 """Versions of the documents a user accepts. A new version means a new consent record."""
 
+from konto.client import client_agent
+from konto.client import client_ip
+from konto.models import Consent
+
 TERMS = "terms"
 PRIVACY = "privacy"
 MARKETING = "marketing"
@@ -15,10 +19,6 @@ VERSIONS = {
 
 def accept(user, document):
     """Record that the user accepts the current version of a document, from this request's client."""
-    from konto.models import Consent
-    from konto.sessions import client_agent
-    from konto.sessions import client_ip
-
     return Consent.create(
         user=getattr(user, "id", user),
         document=document,

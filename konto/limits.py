@@ -32,6 +32,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
+from konto.client import client_ip
 from konto.config import apply_area_settings
 from konto.flows import login as login_flow
 from konto.forms import normalize_email
@@ -70,8 +71,8 @@ SETTINGS = {
 }
 
 
-def client_ip():
-    return request.remote_addr or "unknown"
+def ip_key():
+    return "ip:" + client_ip()
 
 
 def account_key():
@@ -81,10 +82,10 @@ def account_key():
 
 
 def user_key():
-    return f"user:{current_user.id}" if current_user.is_authenticated else "ip:" + client_ip()
+    return f"user:{current_user.id}" if current_user.is_authenticated else ip_key()
 
 
-KEYS = {"ip": lambda: "ip:" + client_ip(), "account": account_key, "user": user_key}
+KEYS = {"ip": ip_key, "account": account_key, "user": user_key}
 
 
 def _went_through(response):
@@ -147,7 +148,7 @@ def init_app(app):
     """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
     apply_area_settings(app, SETTINGS)
     limiter = Limiter(
-        key_func=client_ip,
+        key_func=ip_key,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
         strategy=app.config["RATELIMIT_STRATEGY"],
         headers_enabled=False,

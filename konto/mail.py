@@ -32,6 +32,7 @@ from flask import current_app
 from flask import g
 from flask import has_request_context
 from flask import render_template
+from flask.cli import with_appcontext
 from flask_mail import Connection
 from flask_mail import Mail
 from flask_mail import Message
@@ -292,13 +293,11 @@ def init_app(app):
         if not app.config["DEMO_MAIL"] and app.config["MAIL_SENDER_THREAD"] and sender.pid != os.getpid():
             sender.wake()
 
-    @app.cli.group("mail")
-    def mail_group():
-        """E-mail delivery."""
 
-    @mail_group.command("send-pending")
-    def send_pending_command():
-        """Deliver the e-mails that could not be sent yet (for cron)."""
-        with database.connection_context():
-            sent, failed = send_pending()
-        click.echo(f"wysłane: {sent}, nieudane: {failed}")
+@click.command("send-pending")
+@with_appcontext
+def send_pending_command():
+    """Deliver the e-mails that could not be sent yet (for cron)."""
+    with database.connection_context():
+        sent, failed = send_pending()
+    click.echo(f"wysłane: {sent}, nieudane: {failed}")

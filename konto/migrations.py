@@ -10,14 +10,15 @@ How the schema changes:
 Version 1 is the schema the portal had before migrations existed; a database with tables but
 no `schema_version` table is taken to be at version 1.
 
-`flask --app wsgi db upgrade` applies what is pending, `flask --app wsgi db version` shows
-where a database is. The app factory upgrades too, so a deploy needs no separate step; the
-upgrade takes a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so workers
+`flask --app wsgi db upgrade` applies what is pending (on an empty database it creates the
+schema: creating is upgrading from version 0), `flask --app wsgi db version` shows where a
+database is. The app factory upgrades too (`create_schema`), so a deploy needs no separate
+step; the upgrade takes a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so workers
 starting at once do not trip over each other.
 """
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -27,7 +28,10 @@ from playhouse.migrate import migrate
 
 from konto.db import database
 from konto.db import is_sqlite
+from konto.db import release_connections
 from konto.db import write_transaction
+from konto.models import ALL_MODELS
+from konto.models import Company
 
 VERSION_TABLE = "schema_version"
 # Any number; two processes upgrading the same PostgreSQL database wait for each other on it.
@@ -73,8 +77,6 @@ def _2_retries_and_request_ids():
 
 def _3_finished_drafts():
     """A finished wizard draft remembers its company (CompanyDraft.company)."""
-    from konto.models import Company
-
     add_column_if_missing("companydraft", "company_id", ForeignKeyField(Company, field=Company.id, null=True))
 
 
@@ -105,8 +107,6 @@ def current_version():
     """The schema version of the database: 0 empty, 1 made before migrations, else stamped."""
     tables = _tables()
     if VERSION_TABLE not in tables:
-        from konto.models import ALL_MODELS
-
         return 1 if any(model._meta.table_name in tables for model in ALL_MODELS) else 0
     row = database.execute_sql(f"SELECT version FROM {VERSION_TABLE}").fetchone()
     return row[0] if row else 1
@@ -121,8 +121,6 @@ def _stamp(version):
 
 def upgrade():
     """Create or upgrade the schema; returns the migrations applied (their names)."""
-    from konto.models import ALL_MODELS
-
     # The common case, a database already at the newest version, costs one query and no lock.
     if VERSION_TABLE in _tables() and current_version() == LATEST:
         return []
@@ -146,12 +144,18 @@ def upgrade():
     return applied
 
 
-db_group = AppGroup("db", help="The database schema: version, upgrade.")
+def create_schema():
+    """Bring the schema up to date when the app starts (create it on an empty database)."""
+    with database.connection_context():
+        upgrade()
+    # Nothing the factory opened may be inherited by forked gunicorn workers.
+    release_connections()
 
 
-@db_group.command("upgrade")
+@click.command("upgrade")
+@with_appcontext
 def upgrade_command():
-    """Apply pending migrations (creates the schema on an empty database)."""
+    """Create the schema on an empty database, or apply pending migrations (safe to run again)."""
     with database.connection_context():
         applied = upgrade()
     for name in applied:
@@ -159,7 +163,8 @@ def upgrade_command():
     click.echo(f"Wersja schematu: {LATEST}.")
 
 
-@db_group.command("version")
+@click.command("version")
+@with_appcontext
 def version_command():
     """Print the database's schema version and the newest one this code knows."""
     with database.connection_context():

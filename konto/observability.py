@@ -24,6 +24,8 @@ from flask import has_request_context
 from flask import jsonify
 from flask import request
 
+from konto.db import database
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -122,8 +124,6 @@ def _finish(response):
 
 def healthz():
     """The database answers a query: 200; it does not: 503."""
-    from konto.db import database
-
     try:
         database.execute_sql("SELECT 1").fetchone()
     except Exception:  # noqa: BLE001 - any failure means "not healthy"

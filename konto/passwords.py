@@ -114,7 +114,7 @@ def strength(password, user_inputs=()):
     """A 0-4 score and its label, from zxcvbn (names and e-mail count against it)."""
     if not password:
         return None
-    from zxcvbn import zxcvbn
+    from zxcvbn import zxcvbn  # loads the same ~14 MiB of lists: on first use, as above
 
     score = zxcvbn(password[:MAX_LENGTH], user_inputs=[i for i in user_inputs if i])["score"]
     return {"score": score, "label": STRENGTH_LABELS[score]}

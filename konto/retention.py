@@ -3,16 +3,13 @@
 from datetime import timedelta
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
 from konto.models import User
 from konto.models import utcnow
-
-accounts_group = AppGroup("accounts", help="Accounts: retention of personal data.")
-
 
 def purge(unactivated_days, audit_days, draft_days=1):
     """Delete accounts never activated, old audit events and abandoned wizard drafts; return the counts."""
@@ -28,15 +25,12 @@ def purge(unactivated_days, audit_days, draft_days=1):
     return users, events, drafts
 
 
-@accounts_group.command("purge")
+@click.command("purge")
 @click.option("--unactivated-days", default=30, show_default=True, help="Delete accounts not activated for this long.")
 @click.option("--audit-days", default=365, show_default=True, help="Delete audit events older than this.")
+@with_appcontext
 def purge_command(unactivated_days, audit_days):
     """Delete never-activated accounts, old audit events and abandoned wizard drafts."""
     with database.connection_context():
         users, events, drafts = purge(unactivated_days, audit_days)
     click.echo(f"konta nieaktywowane: {users}, zdarzenia: {events}, szkice: {drafts}")
-
-
-def init_app(app):
-    app.cli.add_command(accounts_group)

@@ -15,6 +15,8 @@ from flask import request
 from flask import session
 from peewee import JOIN
 
+from konto.client import client_agent
+from konto.client import client_ip
 from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.models import Company
@@ -30,14 +32,6 @@ _TOUCH_EVERY = timedelta(minutes=5)
 
 def _hash(key):
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def client_ip():
-    return (request.remote_addr or "")[:45]
-
-
-def client_agent():
-    return (request.user_agent.string or "")[:255]
 
 
 # Every logged-in request runs this: the session, its user and the user's active company (the

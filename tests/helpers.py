@@ -13,6 +13,7 @@ import psycopg2
 from werkzeug.serving import make_server
 
 from konto.db import database
+from konto.db import release_connections
 from konto.models import Email
 from konto.models import User
 
@@ -45,8 +46,7 @@ def drop_postgres_schemas():
     """Drop the schemas this session made."""
     if not POSTGRES_SCHEMAS:
         return
-    if database.obj is not None and hasattr(database.obj, "close_all"):
-        database.obj.close_all()
+    release_connections()
     conn = psycopg2.connect(TEST_DATABASE)
     conn.autocommit = True  # one schema per transaction: all at once runs out of lock slots
     with conn.cursor() as cur:

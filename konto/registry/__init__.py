@@ -73,10 +73,7 @@ def lookup(tax_id, refresh=False):
 
 
 def init_app(app):
-    """Check the registry setting; register the support staff's `flask registry` commands."""
+    """Check the registry setting."""
     name = app.config["KONTO_REGISTRY"]
     if name not in _PROVIDERS:
         raise RuntimeError(f"Unknown KONTO_REGISTRY={name!r}; use one of: {', '.join(_PROVIDERS)}.")
-    from konto.registry import cli
-
-    app.cli.add_command(cli.registry_group)

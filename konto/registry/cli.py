@@ -3,27 +3,20 @@
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
+from konto import registry
 from konto.db import database
+from konto.taxid import InvalidTaxId
+from konto.taxid import parse
 
 
-# AppGroup: its commands run inside the app context also when invoked without FlaskGroup
-# (app.test_cli_runner(), or an app embedding the group).
-@click.group("registry", cls=AppGroup)
-def registry_group():
-    """Company registries (GUS, VIES, white list, demo)."""
-
-
-@registry_group.command("lookup")
+@click.command("lookup")
 @click.argument("number")
 @click.option("--refresh", is_flag=True, help="Skip the cache and ask the registry.")
+@with_appcontext
 def lookup_command(number, refresh):
     """Print what the registry returns for a NIP or VATIN (exit 0 found, 1 not found, 2 unavailable)."""
-    from konto import registry
-    from konto.taxid import InvalidTaxId
-    from konto.taxid import parse
-
     try:
         tax_id = parse(number)
     except InvalidTaxId as error:

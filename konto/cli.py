@@ -1,0 +1,36 @@
+"""Every `flask --app wsgi …` command, in one place: the groups, and which command is in which.
+
+A command is a plain `@click.command` with `@with_appcontext` in the module it belongs to
+(so it runs in the app context under `flask` and under `app.test_cli_runner()` alike); it is
+listed here, and `init_app` registers the groups with the app.
+"""
+
+from flask.cli import AppGroup
+
+from konto import backup
+from konto import mail
+from konto import migrations
+from konto import retention
+from konto.registry import cli as registry_cli
+
+db_group = AppGroup("db", help="The database: schema version and upgrade, backup.")
+db_group.add_command(migrations.upgrade_command)
+db_group.add_command(migrations.version_command)
+db_group.add_command(backup.backup_command)
+
+mail_group = AppGroup("mail", help="E-mail delivery.")
+mail_group.add_command(mail.send_pending_command)
+
+registry_group = AppGroup("registry", help="Company registries (GUS, VIES, white list, demo).")
+registry_group.add_command(registry_cli.lookup_command)
+
+accounts_group = AppGroup("accounts", help="Accounts: retention of personal data.")
+accounts_group.add_command(retention.purge_command)
+
+GROUPS = (db_group, mail_group, registry_group, accounts_group)
+
+
+def init_app(app):
+    """Register the command groups with the app (`flask --app wsgi --help` lists them)."""
+    for group in GROUPS:
+        app.cli.add_command(group)
