@@ -40,13 +40,9 @@ def create_app(test_config=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.from_mapping(konto_config.defaults(app.instance_path))
     if test_config is None:
         load_dotenv(ROOT / ".env")
-        app.config.update(konto_config.from_environment())
-    else:
-        app.config.update(test_config)
-    konto_config.finish(app.config, app.instance_path)
+    app.config.from_mapping(konto_config.load(app.instance_path, test_config))
 
     observability.init_app(app)  # first: the request id exists before anything logs
 

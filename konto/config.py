@@ -1,121 +1,171 @@
-"""Configuration: defaults, then the environment (or a test mapping) on top."""
+"""Configuration, read one way: typed defaults, then the environment (or, for tests, the
+test config instead of the environment), then the settings derived from them.
+
+SETTINGS is every setting the app reads from the environment, with its type and default
+(the README's configuration table and docs/operations.md describe them). An environment
+variable that is set but empty counts as unset; a value of the wrong type stops the app at
+start with a sentence naming the variable. FIXED are settings of Flask and its extensions
+that the app sets and the environment does not change. gunicorn's own settings
+(WEB_CONCURRENCY, KONTO_BIND, KONTO_WORKER_TIMEOUT, KONTO_LOG_LEVEL…) are read by
+gunicorn.conf.py, not by the app.
+"""
 
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-# Variables read from the environment, with the type each is parsed as.
-_ENV_STR = (
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "MAIL_SERVER",
-    "MAIL_USERNAME",
-    "MAIL_PASSWORD",
-    "MAIL_DEFAULT_SENDER",
-    "KONTO_BASE_URL",
-    "KONTO_REGISTRY",
-    "GUS_API_KEY",
-    "GUS_API_URL",
-    "VIES_API_URL",
-    "MF_API_URL",
-    "RATELIMIT_STORAGE_URI",
-)
-_ENV_INT = (
-    "MAIL_PORT",
-    "ACTIVATION_TOKEN_MAX_AGE",
-    "RESET_TOKEN_MAX_AGE",
-    "EMAIL_CHANGE_TOKEN_MAX_AGE",
-    "EMAIL_REVERT_TOKEN_MAX_AGE",
-    "REAUTH_WINDOW",
-    "REGISTRY_CACHE_TTL",
-    "SESSION_IDLE_TIMEOUT",
-    "SESSION_ABSOLUTE_TIMEOUT",
-    "KONTO_PROXY_FIX",
-)
-_ENV_FLOAT = ("REGISTRY_CONNECT_TIMEOUT", "REGISTRY_READ_TIMEOUT")
-_ENV_BOOL = ("MAIL_USE_TLS", "MAIL_USE_SSL", "KONTO_HTTPS")
+from limits import parse_many
+
+from konto.limits import LIMITS
 
 
-def defaults(instance_path):
-    """The configuration a fresh checkout runs with: the demo."""
-    return {
-        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "konto.sqlite3"),
-        "MAIL_SERVER": None,  # None: demo mail mode, messages shown at /poczta
-        "MAIL_PORT": 25,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
-        "MAIL_DEFAULT_SENDER": ("Konto", "no-reply@konto.localhost"),
-        "KONTO_BASE_URL": None,  # None: links built from the request's host
-        "KONTO_HTTPS": False,
-        "KONTO_REGISTRY": "demo",
-        "GUS_API_KEY": None,
-        "GUS_API_URL": "https://wyszukiwarkaregon.stat.gov.pl/wsBIR/UslugaBIRzewnPubl.svc",
-        "VIES_API_URL": "https://ec.europa.eu/taxation_customs/vies/rest-api",
-        "MF_API_URL": "https://wl-api.mf.gov.pl",
-        "REGISTRY_CACHE_TTL": 24 * 3600,
-        "REGISTRY_CONNECT_TIMEOUT": 3.05,
-        "REGISTRY_READ_TIMEOUT": 10.0,
-        "ACTIVATION_TOKEN_MAX_AGE": 48 * 3600,
-        "RESET_TOKEN_MAX_AGE": 3600,
-        "EMAIL_CHANGE_TOKEN_MAX_AGE": 24 * 3600,
-        "EMAIL_REVERT_TOKEN_MAX_AGE": 14 * 24 * 3600,
-        "REAUTH_WINDOW": 10 * 60,
-        "SESSION_IDLE_TIMEOUT": 2 * 3600,
-        "SESSION_ABSOLUTE_TIMEOUT": 30 * 24 * 3600,
-        # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
-        # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
-        "KONTO_PROXY_FIX": 0,
-        # argon2-cffi's PasswordHasher defaults (RFC 9106 low-memory profile) unless overridden.
-        "PASSWORD_HASH_PARAMS": None,
-        "BABEL_DEFAULT_LOCALE": "pl",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
-        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
-        "MAX_CONTENT_LENGTH": 64 * 1024,
-        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
-    }
+class ConfigError(RuntimeError):
+    """A setting is missing or has a value the app cannot use."""
 
 
-def from_environment():
-    """The settings present in the environment, parsed."""
-    found = {}
-    for name in _ENV_STR:
-        if os.environ.get(name):
-            found[name] = os.environ[name]
-    for name in _ENV_INT:
-        if os.environ.get(name):
-            found[name] = int(os.environ[name])
-    for name in _ENV_FLOAT:
-        if os.environ.get(name):
-            found[name] = float(os.environ[name])
-    for name in _ENV_BOOL:
-        if os.environ.get(name):
-            found[name] = _parse(os.environ[name], True)
-    return found
-
-
-def _parse(raw, like):
-    """An environment string as the type of `like` (the setting's default)."""
-    if isinstance(like, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(like, (int, float)):
-        return type(like)(raw)
+def _text(raw):
     return raw
 
 
-def apply_area_settings(app, settings):
-    """The settings of one area of the app (mail delivery, rate limits): a value already in
-    the app's config wins, then the environment (not in tests), then the default."""
-    for name, default in settings.items():
-        if app.config.get(name) is not None:
+def _whole_number(raw):
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError("is not a whole number") from None
+
+
+def _number(raw):
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError("is not a number") from None
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(raw):
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"is neither on ({', '.join(_TRUE)}) nor off ({', '.join(_FALSE)})")
+    return value in _TRUE
+
+
+def _rate_limit(raw):
+    """A Flask-Limiter limit string ("5/5 minutes;15/hour"), checked, kept as the string."""
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError('is not a rate limit such as "5/minute" or "5/5 minutes;15/hour"') from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: object  # raw environment string -> value; raises ValueError saying what is wrong
+    default: object
+    choices: tuple = ()
+
+
+def _limit_settings():
+    """RATELIMIT_<NAME> for each limit in konto.limits.LIMITS (declared there with its view)."""
+    return tuple(Setting(f"RATELIMIT_{name}", _rate_limit, default) for name, (default, *_rest) in LIMITS.items())
+
+
+SETTINGS = (
+    # -- the app ------------------------------------------------------------------------
+    Setting("SECRET_KEY", _text, None),  # None: the demo's, kept in instance/secret_key
+    Setting("DATABASE_URL", _text, None),  # None: sqlite:///instance/konto.sqlite3
+    Setting("DATABASE_POOL_SIZE", _whole_number, 8),  # PostgreSQL: connections per process at most
+    Setting("KONTO_BASE_URL", _text, None),  # None: links built from the request's host
+    Setting("KONTO_HTTPS", _flag, False),
+    # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
+    # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
+    Setting("KONTO_PROXY_FIX", _whole_number, 0),
+    # -- links and sessions (seconds) ------------------------------------------------------
+    Setting("ACTIVATION_TOKEN_MAX_AGE", _whole_number, 48 * 3600),
+    Setting("RESET_TOKEN_MAX_AGE", _whole_number, 3600),
+    Setting("EMAIL_CHANGE_TOKEN_MAX_AGE", _whole_number, 24 * 3600),
+    Setting("EMAIL_REVERT_TOKEN_MAX_AGE", _whole_number, 14 * 24 * 3600),
+    Setting("REAUTH_WINDOW", _whole_number, 10 * 60),
+    Setting("SESSION_IDLE_TIMEOUT", _whole_number, 2 * 3600),
+    Setting("SESSION_ABSOLUTE_TIMEOUT", _whole_number, 30 * 24 * 3600),
+    # -- company registries -----------------------------------------------------------------
+    Setting("KONTO_REGISTRY", _text, "demo", choices=("demo", "gus")),
+    Setting("GUS_API_KEY", _text, None),
+    Setting("GUS_API_URL", _text, "https://wyszukiwarkaregon.stat.gov.pl/wsBIR/UslugaBIRzewnPubl.svc"),
+    Setting("VIES_API_URL", _text, "https://ec.europa.eu/taxation_customs/vies/rest-api"),
+    Setting("MF_API_URL", _text, "https://wl-api.mf.gov.pl"),
+    Setting("REGISTRY_CACHE_TTL", _whole_number, 24 * 3600),
+    Setting("REGISTRY_CONNECT_TIMEOUT", _number, 3.05),
+    Setting("REGISTRY_READ_TIMEOUT", _number, 10.0),
+    # -- e-mail: Flask-Mail's names, then delivery (konto.mail; seconds) --------------------
+    Setting("MAIL_SERVER", _text, None),  # None: demo mail mode, messages shown at /poczta
+    Setting("MAIL_PORT", _whole_number, 25),
+    Setting("MAIL_USE_TLS", _flag, False),
+    Setting("MAIL_USE_SSL", _flag, False),
+    Setting("MAIL_USERNAME", _text, None),
+    Setting("MAIL_PASSWORD", _text, None),
+    Setting("MAIL_DEFAULT_SENDER", _text, ("Konto", "no-reply@konto.localhost")),
+    Setting("MAIL_TIMEOUT", _number, 10.0),  # one SMTP connection: connect, each command, each reply
+    Setting("MAIL_RETRY_BASE", _number, 30.0),  # first retry after this, then doubling...
+    Setting("MAIL_RETRY_MAX", _number, 3600.0),  # ...up to this; a message is never given up on
+    Setting("MAIL_SENDER_POLL", _number, 60.0),  # the sender thread looks for due messages this often
+    Setting("MAIL_SENDER_THREAD", _flag, True),  # off: only `mail send-pending` delivers (cron)
+    # -- rate limits (konto.limits) ---------------------------------------------------------
+    Setting("RATELIMIT_ENABLED", _flag, True),
+    Setting("RATELIMIT_STORAGE_URI", _text, "memory://"),
+    Setting("RATELIMIT_STRATEGY", _text, "moving-window",
+            choices=("moving-window", "fixed-window", "sliding-window-counter")),
+    *_limit_settings(),
+)
+
+FIXED = {
+    "PASSWORD_HASH_PARAMS": None,  # argon2-cffi's defaults (RFC 9106 low-memory); tests make it cheap
+    "BABEL_DEFAULT_LOCALE": "pl",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+}
+
+
+def defaults():
+    """The configuration a fresh checkout runs with: the demo."""
+    return {**{setting.name: setting.default for setting in SETTINGS}, **FIXED}
+
+
+def from_environment(environ):
+    """The settings set (and not empty) in the environment, each parsed as its type."""
+    found = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if not raw:
             continue
-        raw = None if app.config.get("TESTING") else os.environ.get(name)
-        app.config[name] = default if raw is None else _parse(raw, default)
+        try:
+            value = setting.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{setting.name}={raw!r} {error}; fix or unset the environment variable.") from None
+        if setting.choices and value not in setting.choices:
+            raise ConfigError(f"{setting.name}={raw!r} is not one of: {', '.join(setting.choices)}.")
+        found[setting.name] = value
+    return found
+
+
+def load(instance_path, test_config=None, environ=os.environ):
+    """The app's configuration: the defaults, then the environment (tests: test_config instead)."""
+    config = defaults()
+    config.update(from_environment(environ) if test_config is None else test_config)
+    return finish(config, instance_path)
 
 
 def demo_secret_key(instance_path):
@@ -130,15 +180,17 @@ def demo_secret_key(instance_path):
 
 def finish(config, instance_path):
     """Derived settings, and a clear error for a production set-up that lacks what it needs."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "konto.sqlite3")
     if not config.get("SECRET_KEY"):
         if config.get("MAIL_SERVER") and not config.get("TESTING"):
-            raise RuntimeError(
+            raise ConfigError(
                 "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
                 "string (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         config["SECRET_KEY"] = demo_secret_key(instance_path)
     if config.get("KONTO_REGISTRY") == "gus" and not config.get("GUS_API_KEY"):
-        raise RuntimeError("KONTO_REGISTRY=gus needs GUS_API_KEY (the key issued by GUS for BIR 1.1).")
+        raise ConfigError("KONTO_REGISTRY=gus needs GUS_API_KEY (the key issued by GUS for BIR 1.1).")
     https = bool(config.get("KONTO_HTTPS"))
     config["SESSION_COOKIE_SECURE"] = https
     config["REMEMBER_COOKIE_SECURE"] = https

@@ -6,7 +6,6 @@ PostgreSQL uses a pool: a request checks a connection out and gives it back at t
 so a worker holds none between requests.
 """
 
-import os
 from pathlib import Path
 
 from flask import request
@@ -28,9 +27,8 @@ SQLITE_PRAGMAS = {
 }
 BUSY_TIMEOUT_SECONDS = 10
 
-# PostgreSQL pool, per process: at most this many connections (a sync worker needs one),
-# recycled after STALE seconds, waiting up to WAIT seconds for a free one.
-POOL_MAX_CONNECTIONS = 8
+# PostgreSQL pool, per process: at most DATABASE_POOL_SIZE connections (a sync worker needs
+# one), recycled after STALE seconds, waiting up to WAIT seconds for a free one.
 POOL_STALE_SECONDS = 300
 POOL_WAIT_SECONDS = 10
 
@@ -43,7 +41,7 @@ def _pooled_url(url):
     return url
 
 
-def open_database(url):
+def open_database(url, pool_size):
     """A peewee database for a URL (sqlite:///path, postgresql://… pooled, or postgresql+pool://…)."""
     if url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
@@ -51,7 +49,7 @@ def open_database(url):
     if "+pool://" in url:
         db = connect(
             url,
-            max_connections=int(os.environ.get("DATABASE_POOL_SIZE", POOL_MAX_CONNECTIONS)),
+            max_connections=pool_size,
             stale_timeout=POOL_STALE_SECONDS,
             timeout=POOL_WAIT_SECONDS,
         )
@@ -115,7 +113,7 @@ def write_transaction():
 
 def init_app(app):
     """Bind the database to the app: a connection per thread (SQLite) or a pool (PostgreSQL)."""
-    db = open_database(app.config["DATABASE_URL"])
+    db = open_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     previous = database.obj
     if previous is not None and previous is not db:
         # A second app in the same process (tests): let go of the old database's connections.

@@ -33,7 +33,6 @@ from flask_login import current_user
 from limits import parse as parse_limit
 
 from konto.client import client_ip
-from konto.config import apply_area_settings
 from konto.flows import login as login_flow
 from konto.forms import normalize_email
 from konto.htmx import is_htmx
@@ -62,14 +61,6 @@ LIMITS = {
 
 # After an address is locked, its owner is told at most this often.
 LOCKOUT_NOTICE = "1/hour"
-
-SETTINGS = {
-    "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_STRATEGY": "moving-window",
-    **{f"RATELIMIT_{name}": default for name, (default, *_rest) in LIMITS.items()},
-}
-
 
 def ip_key():
     return "ip:" + client_ip()
@@ -146,7 +137,6 @@ def _limit_value(name):
 
 def init_app(app):
     """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
-    apply_area_settings(app, SETTINGS)
     limiter = Limiter(
         key_func=ip_key,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],

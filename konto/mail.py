@@ -37,23 +37,12 @@ from flask_mail import Connection
 from flask_mail import Mail
 from flask_mail import Message
 
-from konto.config import apply_area_settings
 from konto.db import database
 from konto.models import Email
 from konto.models import utcnow
 
 mail = Mail()
 log = logging.getLogger(__name__)
-
-# Settings of this module, with their defaults (seconds); each can be set in the environment.
-SETTINGS = {
-    "MAIL_TIMEOUT": 10.0,  # one SMTP connection: connect, each command, each reply
-    "MAIL_RETRY_BASE": 30.0,  # first retry after this, then doubling...
-    "MAIL_RETRY_MAX": 3600.0,  # ...up to this; a message is never given up on
-    "MAIL_SENDER_POLL": 60.0,  # the sender thread looks for due messages at least this often
-    "MAIL_SENDER_THREAD": True,  # False: only `mail send-pending` delivers (e.g. cron only)
-}
-
 
 def send_email(recipient, subject, template, **context):
     """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
@@ -276,7 +265,7 @@ class Sender:
 
 
 def init_app(app):
-    apply_area_settings(app, SETTINGS)
+    """Flask-Mail, and the sender thread woken after each request that stored a message."""
     mail.init_app(app)
     sender = Sender(app)
     app.extensions["konto_mail_sender"] = sender

@@ -135,8 +135,7 @@ def healthz():
 def init_app(app):
     """Request ids, the request log, /healthz; before everything else runs."""
     _install_record_factory()
-    if app.config.get("KONTO_REQUEST_LOG", True):
-        _install_request_log()
+    _install_request_log()
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -1,0 +1,113 @@
+"""Configuration is read one way: typed defaults, then the environment (tests: the test config);
+a bad value stops the app at start with a sentence naming the variable."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from konto import config
+from konto import create_app
+from konto.db import database
+from tests.helpers import ON_POSTGRES
+from tests.helpers import database_url
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# Read by gunicorn.conf.py (gunicorn's settings), not by the app.
+GUNICORN_VARIABLES = {"WEB_CONCURRENCY", "KONTO_BIND", "KONTO_WORKER_TIMEOUT"}
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """A clean environment: none of the app's variables set, whatever the shell has."""
+    for setting in config.SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_are_the_demo(tmp_path):
+    loaded = config.load(str(tmp_path), environ={})
+    assert loaded["DATABASE_URL"] == "sqlite:///" + str(tmp_path / "konto.sqlite3")
+    assert loaded["DEMO_MAIL"] is True
+    assert loaded["MAIL_PORT"] == 25 and loaded["DATABASE_POOL_SIZE"] == 8
+    assert loaded["RATELIMIT_ENABLED"] is True and loaded["RATELIMIT_LOGIN_ACCOUNT"] == "5/5 minutes;15/hour;40/day"
+    assert loaded["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
+
+
+def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
+    environ = {
+        "SECRET_KEY": "s" * 40,
+        "MAIL_SERVER": "smtp.example.pl",
+        "MAIL_PORT": "587",
+        "MAIL_USE_TLS": "1",
+        "MAIL_SENDER_THREAD": "off",
+        "MAIL_TIMEOUT": "2.5",
+        "DATABASE_POOL_SIZE": "3",
+        "REGISTRY_READ_TIMEOUT": "4",
+        "RATELIMIT_ENABLED": "0",
+        "RATELIMIT_LOGIN_IP": "3/minute",
+        "KONTO_HTTPS": "yes",
+        "KONTO_BASE_URL": "",  # set but empty: unset
+    }
+    loaded = config.load(str(tmp_path), environ=environ)
+    assert loaded["MAIL_PORT"] == 587 and loaded["DATABASE_POOL_SIZE"] == 3
+    assert loaded["MAIL_USE_TLS"] is True and loaded["MAIL_SENDER_THREAD"] is False
+    assert loaded["MAIL_TIMEOUT"] == 2.5 and loaded["REGISTRY_READ_TIMEOUT"] == 4.0
+    assert loaded["RATELIMIT_ENABLED"] is False and loaded["RATELIMIT_LOGIN_IP"] == "3/minute"
+    assert loaded["KONTO_BASE_URL"] is None
+    assert loaded["DEMO_MAIL"] is False and loaded["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("MAIL_PORT", "abc"),
+        ("DATABASE_POOL_SIZE", "8.5"),
+        ("REGISTRY_READ_TIMEOUT", "soon"),
+        ("KONTO_HTTPS", "maybe"),
+        ("RATELIMIT_LOGIN_IP", "many per minute"),
+        ("RATELIMIT_STRATEGY", "leaky-bucket"),
+        ("KONTO_REGISTRY", "krs"),
+    ],
+)
+def test_a_bad_value_fails_with_a_sentence_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(config.ConfigError, match=rf"^{name}={value!r} .+\.$"):
+        config.load(str(tmp_path), environ={name: value})
+
+
+def test_tests_get_their_config_instead_of_the_environment(tmp_path):
+    loaded = config.load(str(tmp_path), {"TESTING": True, "MAIL_PORT": 2525}, environ={"MAIL_PORT": "abc"})
+    assert loaded["MAIL_PORT"] == 2525 and loaded["MAIL_TIMEOUT"] == 10.0
+
+
+def test_the_app_reads_the_environment_and_refuses_a_bad_value(tmp_path, environment):
+    environment.setenv("SECRET_KEY", "s" * 40)
+    environment.setenv("DATABASE_URL", database_url(tmp_path))
+    environment.setenv("DATABASE_POOL_SIZE", "3")
+    environment.setenv("MAIL_RETRY_BASE", "5")
+    environment.setenv("RATELIMIT_ENABLED", "false")
+    app = create_app()
+    try:
+        assert app.config["DATABASE_POOL_SIZE"] == 3 and app.config["MAIL_RETRY_BASE"] == 5.0
+        assert app.config["RATELIMIT_ENABLED"] is False
+        if ON_POSTGRES:
+            assert database.obj._max_connections == 3
+    finally:
+        database.close()
+
+    environment.setenv("MAIL_PORT", "abc")
+    with pytest.raises(config.ConfigError, match="MAIL_PORT='abc' is not a whole number"):
+        create_app()
+
+
+def test_every_variable_in_the_readme_is_a_setting():
+    """The README's configuration table names only settings the app reads (or gunicorn does)."""
+    text = README.read_text()
+    table = text[text.index("## Configuration") : text.index("Commands (")]
+    named = set()
+    for row in table.splitlines():
+        if row.startswith("| `"):
+            named |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
+    assert named, "no variables found in the README's configuration table"
+    settings = {setting.name for setting in config.SETTINGS}
+    assert named - GUNICORN_VARIABLES <= settings, sorted(named - GUNICORN_VARIABLES - settings)
