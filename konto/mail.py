@@ -23,7 +23,6 @@ import logging
 import os
 import smtplib
 import threading
-import time
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 
 def send_email(recipient, subject, template, **context):
     """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
-    _test_hold(template)
     demo = current_app.config["DEMO_MAIL"]
     message = Email.create(
         recipient=recipient,
@@ -64,17 +62,6 @@ def send_email(recipient, subject, template, **context):
         elif not database.in_transaction():
             deliver(message.id)
     return message
-
-
-def _test_hold(template):
-    """Test-only: KONTO_TEST_HOLD_IN_MAIL=<template> stops the process here, inside the
-    caller's transaction, until it is killed (tests/test_crash.py). Never set in production."""
-    if os.environ.get("KONTO_TEST_HOLD_IN_MAIL") == template:
-        marker = os.environ.get("KONTO_TEST_HOLD_MARKER")
-        if marker:
-            with open(marker, "w") as handle:
-                handle.write(str(os.getpid()))
-        time.sleep(600)
 
 
 def _sender_domain():

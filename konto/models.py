@@ -136,7 +136,7 @@ class Email(BaseModel):
     attempts = IntegerField(default=0)
     last_error = TextField(null=True)
     # When the sender may try again (backoff after a failure); NULL once sent. Nullable so
-    # an older database gets it with a plain ADD COLUMN (see konto.mail).
+    # an older database gets it with a plain ADD COLUMN (konto.migrations, version 2).
     next_attempt_at = DateTimeField(null=True)
 
 

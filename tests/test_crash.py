@@ -1,6 +1,7 @@
 """SIGKILL the app in the middle of the last step of "Dodaj firmę", for real, then restart it.
 
-The app runs as `flask --app wsgi run` in a subprocess on a temporary database. Either the
+The app runs as `flask --app wsgi run` would run it (tests/crash_server.py, which can also
+hold a request inside its transaction) in a subprocess on a temporary database. Either the
 company and its membership both exist after the restart, or neither does (and the draft is
 still there, so the person can simply submit again).
 """
@@ -22,7 +23,6 @@ import requests
 from tests.http_helpers import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
-FLASK = str(Path(sys.executable).with_name("flask"))
 COMPANIES = ["PL5250001003", "PL6770002009", "PL6760003007", "PL7390004008", "PL9720005007", "PL5260009006"]
 
 
@@ -33,7 +33,7 @@ def free_port():
 
 
 class AppProcess:
-    """`flask --app wsgi run` on its own database, started and SIGKILLed like a real server."""
+    """The app's development server on its own database, started and SIGKILLed like a real server."""
 
     def __init__(self, tmp_path, **env):
         self.port = free_port()
@@ -49,7 +49,7 @@ class AppProcess:
         }
         self.log = open(tmp_path / f"app-{self.port}.log", "w")
         self.process = subprocess.Popen(
-            [FLASK, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-reload"],
+            [sys.executable, "-m", "tests.crash_server", str(self.port)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
 from datetime import datetime
-from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-
-from konto.taxid import TaxId
 
 FOUND = "found"
 NOT_FOUND = "not_found"
@@ -109,11 +106,3 @@ class LookupResult:
     @classmethod
     def unavailable(cls, source, message):
         return cls(UNAVAILABLE, source, message=message)
-
-
-class Provider(Protocol):
-    """A registry: answers lookups for the numbers it covers."""
-
-    name: str
-
-    def lookup(self, tax_id: TaxId) -> LookupResult: ...
