@@ -25,6 +25,7 @@ def test_backup_while_writing_then_restore_and_log_in(tmp_path):
     # Sign-ups keep coming in (each writes a user and its consents in one transaction)
     # while the backup is taken.
     stop = threading.Event()
+    writing = threading.Event()  # set once the writer has registered a few people
     written = []
 
     def keep_registering():
@@ -34,12 +35,13 @@ def test_backup_while_writing_then_restore_and_log_in(tmp_path):
             response = Journey(client).register(email=f"osoba{i}@example.com")
             written.append(response.status_code)
             i += 1
+            if i == 5:
+                writing.set()
 
     writer = threading.Thread(target=keep_registering)
     writer.start()
     try:
-        while len(written) < 5:
-            threading.Event().wait(0.01)
+        assert writing.wait(60), "the writer did not get going"
         target = tmp_path / "backups" / "konto-backup.sqlite3"
         result = app.test_cli_runner().invoke(args=["db", "backup", str(target)])
     finally:

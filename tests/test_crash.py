@@ -8,6 +8,7 @@ still there, so the person can simply submit again).
 
 import os
 import random
+import select
 import signal
 import socket
 import sqlite3
@@ -48,29 +49,34 @@ class AppProcess:
             **env,
         }
         self.log = open(tmp_path / f"app-{self.port}.log", "w")
+        read_end, write_end = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_server", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "tests.crash_server", str(self.port), str(write_end)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=[write_end],
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("the app did not start")
+        os.close(write_end)
+        self.events = os.fdopen(read_end)
+        assert self.next_event() == "ready", "the app did not start"
+
+    def next_event(self, timeout=30):
+        """The next line the server writes to the test's pipe ("ready", "holding"), or None."""
+        ready, _, _ = select.select([self.events], [], [], timeout)
+        return self.events.readline().strip() if ready else None
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
-        self.log.close()
+        self.close()
 
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+        self.close()
+
+    def close(self):
         self.log.close()
+        self.events.close()
 
 
 def last_mail(db):
@@ -114,17 +120,13 @@ def prepare(app, count):
 
 
 def test_sigkill_inside_the_final_steps_transaction_leaves_neither(tmp_path, processes):
-    marker = tmp_path / "inside-transaction"
-    app = AppProcess(tmp_path, KONTO_TEST_HOLD_IN_MAIL="company_admin", KONTO_TEST_HOLD_MARKER=str(marker))
+    app = AppProcess(tmp_path, KONTO_TEST_HOLD_IN_MAIL="company_admin")
     processes.append(app)
     [(browser, path, data)] = prepare(app, 1)
 
     thread = threading.Thread(target=lambda: _post_ignoring_errors(browser, path, data))
     thread.start()
-    deadline = time.monotonic() + 30
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert marker.exists(), "the request never reached the transaction"
+    assert app.next_event() == "holding", "the request never reached the transaction"
     # Company and membership are written, the transaction is open: kill -9 now.
     app.kill()
     thread.join(10)
@@ -157,6 +159,7 @@ def test_sigkill_while_final_steps_are_in_flight(tmp_path, processes):
     threads = [threading.Thread(target=_post_ignoring_errors, args=person) for person in people]
     for thread in threads:
         thread.start()
+    # A random moment is the point of this test (no event marks "some requests half done").
     time.sleep(random.uniform(0.0, 0.05))
     app.kill()
     for thread in threads:

@@ -76,7 +76,11 @@ def _stop_senders():
 
 
 def wait_for(predicate, timeout=20.0):
-    """Poll until predicate() is true; False when it never became true in time."""
+    """Poll until predicate() is true; False when it never became true in time.
+
+    The sender thread writes to the database and to the SMTP server and signals nobody (and
+    production code has no hook for tests), so the state it leaves is polled for.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -178,7 +182,10 @@ def test_fifty_registrations_with_smtp_down_all_succeed_and_are_delivered_once_w
         # The sender thread retries on its own (backoff), with no request and no cron.
         assert wait_for(lambda: len(inbox.messages) >= 50, timeout=30)
         assert wait_for(lambda: all(m.sent_at for m in stored_mails()), timeout=10)
-        time.sleep(1.0)  # several more backoff periods: nothing may be sent again
+        # Stop the sender (it finishes any attempt in flight): nothing may have been sent twice.
+        sender = app.extensions["konto_mail_sender"]
+        sender.stop(timeout=30)
+        assert not sender.thread.is_alive()
         result = app.test_cli_runner().invoke(args=["mail", "send-pending"])
         assert "wysłane: 0, nieudane: 0" in result.output
     finally:
