@@ -22,6 +22,8 @@ from tests.helpers import LiveServer
 from tests.helpers import make_config
 from tests.http_helpers import Browser
 
+pytestmark = pytest.mark.slow  # dozens of requests at once over real HTTP
+
 COMPANY = "PL5250001003"
 
 

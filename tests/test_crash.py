@@ -23,6 +23,8 @@ import requests
 
 from tests.http_helpers import Browser
 
+pytestmark = pytest.mark.slow  # real processes, started and killed
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPANIES = ["PL5250001003", "PL6770002009", "PL6760003007", "PL7390004008", "PL9720005007", "PL5260009006"]
 

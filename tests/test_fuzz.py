@@ -28,6 +28,8 @@ from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import make_config
 
+pytestmark = pytest.mark.slow  # hypothesis walks every POST route
+
 FIELDS = [
     "email", "password", "password_repeat", "first_name", "last_name", "accept_terms", "accept_privacy",
     "accept_marketing", "remember", "next", "number", "statement", "by_email", "by_phone", "by_sms",

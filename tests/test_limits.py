@@ -265,6 +265,7 @@ def test_nip_lookups_are_limited_per_account(tmp_path, name):
     assert step1(bob).status_code == 303  # same IP, another account
 
 
+@pytest.mark.slow
 def test_nip_lookups_are_limited_per_ip(tmp_path):
     app = limited_app(tmp_path, NIP_IP="2/hour")
     anna, bob = two_users(app)

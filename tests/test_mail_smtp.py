@@ -158,6 +158,7 @@ class CountingInbox(Inbox):
         return counts
 
 
+@pytest.mark.slow
 def test_fifty_registrations_with_smtp_down_all_succeed_and_are_delivered_once_when_it_is_back(tmp_path):
     port = free_port()
     # Limits off: fifty sign-ups from one address in a minute is this test, not an attack.

@@ -8,12 +8,16 @@ tolerance is half of one password hash: an app that skipped the hash for unknown
 import statistics
 import time
 
+import pytest
+
 from konto import create_app
 from konto import passwords
 from konto.db import database
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import make_config
+
+pytestmark = pytest.mark.slow  # real argon2 hashes, many times over
 
 TRIES = 9
 WRONG = "zle-haslo-calkiem-inne"
