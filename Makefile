@@ -30,9 +30,11 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
-# The suite twice: on SQLite, then on a throw-away PostgreSQL cluster on 127.0.0.1
-# (scripts/with-postgres installs Debian's postgresql when it can, else skips that run).
+# ruff first (ruff.toml), then the suite twice: on SQLite, then on a throw-away PostgreSQL
+# cluster on 127.0.0.1 (scripts/with-postgres installs Debian's postgresql when it can, else
+# skips that run).
 test: install browser
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 	scripts/with-postgres $(VENV)/bin/pytest -q
 

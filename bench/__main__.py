@@ -19,17 +19,25 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
+from importlib.metadata import version
 from pathlib import Path
 
 import requests
+
+from bench.seed import BENCH_EMAIL
+from bench.seed import BENCH_PASSWORD
+from bench.seed import seed
+from konto import create_app
+from konto.db import database
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -114,9 +122,6 @@ def csrf_token(html):
 
 def prepare_session(base):
     """Log the benchmark user in over HTTP and start a company wizard (a draft, registry cached)."""
-    from bench.seed import BENCH_EMAIL
-    from bench.seed import BENCH_PASSWORD
-
     http = requests.Session()
     page = http.get(base + "/logowanie")
     response = http.post(base + "/logowanie", data={"csrf_token": csrf_token(page.text), "email": BENCH_EMAIL,
@@ -146,9 +151,6 @@ def status_of(url, headers, method="GET", body=None):
 
 
 def versions():
-    import sqlite3
-    from importlib.metadata import version
-
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -194,11 +196,7 @@ def main(argv=None):
     try:
         print(f"seeding {args.accounts} accounts, {args.companies} companies into {db_path} …", flush=True)
         started = time.perf_counter()
-        from konto import create_app
-        from konto.db import database
-
         app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"], "TESTING": False})
-        from bench.seed import seed
 
         with app.app_context(), database.connection_context():
             seeded = seed(args.accounts, args.companies)
@@ -289,7 +287,7 @@ def write_results(args, pages, statuses, runs, login_runs, login32, login_status
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `python -m bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"Written by `python -m bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         f"* Machine: {info['machine']}",
         f"* Software: {info['software']}",

@@ -47,7 +47,7 @@ def nip(rng, taken):
     """A random NIP with a valid checksum, not one of the demo registry's (which end in 0-padded serials)."""
     while True:
         digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
-        check = sum(w * d for w, d in zip(NIP_WEIGHTS, digits)) % 11
+        check = sum(w * d for w, d in zip(NIP_WEIGHTS, digits, strict=True)) % 11
         if check == 10:
             continue
         number = "".join(map(str, digits)) + str(check)
@@ -88,7 +88,7 @@ def seed(accounts=10_000, companies=15_000, seed_value=6):
 
         taken = set()
         rows = []
-        for i in range(companies):
+        for _ in range(companies):
             kind, legal_form, suffix = rng.choice(FORMS)
             city, postal, region = rng.choice(CITIES)
             name = f"{rng.choice(WORDS)}{rng.choice(WORDS).lower()} {rng.choice(LAST)}"

@@ -77,7 +77,12 @@ def resend_activation():
         return render_form("auth/resend.html", form)
     signup_flow.resend_activation(form.email.data)
     session[_PENDING_EMAIL] = form.email.data
-    flash(_("Jeśli to konto czeka na aktywację, wysłaliśmy nowy link. Poprzednie linki nadal działają do swojej daty ważności."))
+    flash(
+        _(
+            "Jeśli to konto czeka na aktywację, wysłaliśmy nowy link. "
+            "Poprzednie linki nadal działają do swojej daty ważności."
+        )
+    )
     return redirect_to("auth.check_email")
 
 

@@ -232,7 +232,7 @@ class Sender:
                 with self.app.app_context(), database.connection_context():
                     send_due()
                     wait = self._until_next_due(poll)
-            except Exception:  # noqa: BLE001 - the thread must outlive any one failure
+            except Exception:  # the thread must outlive any one failure (logged below)
                 log.exception("mail sender: pass failed")
                 wait = poll
             self.wake_event.wait(wait)

@@ -1,8 +1,8 @@
 """All tables of the portal, in one place."""
 
 import json
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from peewee import BooleanField
 from peewee import CharField
@@ -17,7 +17,7 @@ from konto.db import database
 
 def utcnow():
     """Now, in UTC, without tzinfo (SQLite stores naive timestamps)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class JSONField(TextField):

@@ -1,6 +1,7 @@
 """Passwords: argon2id hashing and the NIST SP 800-63B policy."""
 
 import re
+from functools import cache
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,7 @@ MAX_LENGTH = 128
 _COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hasher(params):
     return PasswordHasher(**dict(params)) if params else PasswordHasher()
 
@@ -68,7 +69,7 @@ CONTEXT_WORDS = frozenset(
 def common_passwords():
     """Passwords too common to allow, lower-cased: the shipped list and zxcvbn's 30,000."""
     # zxcvbn's lists take ~14 MiB: loaded on the first password check, not by every worker.
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # noqa: PLC0415 - memory, see above
 
     lines = _COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
     shipped = {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
@@ -114,7 +115,7 @@ def strength(password, user_inputs=()):
     """A 0-4 score and its label, from zxcvbn (names and e-mail count against it)."""
     if not password:
         return None
-    from zxcvbn import zxcvbn  # loads the same ~14 MiB of lists: on first use, as above
+    from zxcvbn import zxcvbn  # noqa: PLC0415 - the same ~14 MiB of lists: on first use, as above
 
     score = zxcvbn(password[:MAX_LENGTH], user_inputs=[i for i in user_inputs if i])["score"]
     return {"score": score, "label": STRENGTH_LABELS[score]}

@@ -11,6 +11,7 @@ from konto.models import CompanyDraft
 from konto.models import User
 from konto.models import utcnow
 
+
 def purge(unactivated_days, audit_days, draft_days=1):
     """Delete accounts never activated, old audit events and abandoned wizard drafts; return the counts."""
     now = utcnow()

@@ -207,10 +207,14 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(app, journey):
     unknown = Journey(app.test_client()).login(email="nobody@example.com", password="zle-haslo-calkiem-inne")
     assert wrong.status_code == unknown.status_code == 422
     assert "Nieprawidłowy e-mail lub hasło." in wrong.data.decode()
-    assert comparable(wrong.data.decode(), "anna@example.com") == comparable(unknown.data.decode(), "nobody@example.com")
+    assert comparable(wrong.data.decode(), "anna@example.com") == comparable(
+        unknown.data.decode(), "nobody@example.com"
+    )
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil"]
+)
 def test_next_never_leaves_the_site(journey, target):
     journey.register()
     journey.activate()

@@ -12,6 +12,7 @@ from konto.models import Membership
 from konto.models import RegistryCache
 from konto.models import User
 from konto.models import UserSession
+from konto.registry import demo
 from tests.helpers import Journey
 from tests.helpers import mails_to
 
@@ -43,7 +44,9 @@ def step1(client, number, htmx=False, follow=False):
     return client.post("/firmy/dodaj", data={"number": number}, headers=headers, follow_redirects=follow)
 
 
-@pytest.mark.parametrize("typed", ["525-000-10-03", "525 000 10 03", "PL5250001003", "pl 525-000-10-03", " 5250001003 "])
+@pytest.mark.parametrize(
+    "typed", ["525-000-10-03", "525 000 10 03", "PL5250001003", "pl 525-000-10-03", " 5250001003 "]
+)
 def test_nip_in_any_usual_spelling_reaches_the_preview(client, anna, typed):
     response = step1(client, typed)
     assert response.status_code == 303
@@ -130,10 +133,14 @@ def test_foreign_vat_without_name_asks_for_it(client, anna):
     assert "nie podaje nazwy ani adresu" in page
     assert client.post(preview_url, data={"name": ""}).status_code == 422
     typed = client.post(
-        preview_url, data={"name": "Beispiel GmbH", "street": "Hauptstr.", "building": "5", "postal_code": "10115", "city": "Berlin"}
+        preview_url,
+        data={"name": "Beispiel GmbH", "street": "Hauptstr.", "building": "5", "postal_code": "10115",
+              "city": "Berlin"},
     )
     assert typed.status_code == 303
-    done = client.post(typed.headers["Location"], data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"})
+    done = client.post(
+        typed.headers["Location"], data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"}
+    )
     assert done.status_code == 303
     with database.connection_context():
         company = Company.get(Company.tax_id == "DE123456788")
@@ -145,7 +152,8 @@ def test_adding_a_company_makes_the_user_its_admin_and_puts_it_in_the_top_bar(cl
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).data.decode()
     assert "Firma została dodana" in page
-    assert 'id="current-company"' in page and "PRZYKŁADOWA SPÓŁKA HANDLOWA" in page.split('id="current-company"')[1][:400]
+    assert 'id="current-company"' in page
+    assert "PRZYKŁADOWA SPÓŁKA HANDLOWA" in page.split('id="current-company"')[1][:400]
     with database.connection_context():
         membership = Membership.get()
     assert membership.role == "admin"
@@ -176,8 +184,8 @@ def test_forged_post_cannot_change_the_registry_data(client, anna):
     statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
     client.post(
         statement,
-        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com", "name": "FAŁSZYWA", "regon": "000000000",
-              "tax_id": "PL6770002009"},
+        data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com", "name": "FAŁSZYWA",
+              "regon": "000000000", "tax_id": "PL6770002009"},
     )
     with database.connection_context():
         company = Company.get()
@@ -243,7 +251,9 @@ def test_two_accounts_racing_for_one_company_give_it_one_admin(app, tmp_path):
     def submit(client, path, n):
         barrier.wait()
         statuses.append(
-            client.post(path, data={"statement": "y", "by_email": "y", "contact_email": f"user{n}@example.com"}).status_code
+            client.post(
+                path, data={"statement": "y", "by_email": "y", "contact_email": f"user{n}@example.com"}
+            ).status_code
         )
 
     threads = [threading.Thread(target=submit, args=args) for args in clients]
@@ -267,7 +277,8 @@ def test_company_of_another_account_shows_no_data_and_offers_access_request(app,
     assert "anna@example.com" not in preview  # nothing about who administers it
     assert bob.client.get(f"/firmy/{company_id}").status_code == 404
     statement = response.headers["Location"].replace("/dane", "/oswiadczenie")
-    assert bob.client.post(statement, data={"statement": "y", "by_email": "y", "contact_email": "bob@example.com"}).status_code == 302
+    data = {"statement": "y", "by_email": "y", "contact_email": "bob@example.com"}
+    assert bob.client.post(statement, data=data).status_code == 302
     request_url = response.headers["Location"].replace("/dane", "/dostep")
     sent = bob.client.post(request_url)
     assert sent.status_code == 200 and "Prośba o dostęp wysłana" in sent.data.decode()
@@ -376,7 +387,10 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         "/firmy/<int:company_id>/kontakt": [("post", f"/firmy/{company_id}/kontakt")],
         "/firmy/<int:company_id>/odswiez": [("post", f"/firmy/{company_id}/odswiez")],
         "/firmy/<int:company_id>/prosby/<int:request_id>": [("post", f"/firmy/{company_id}/prosby/{access_id}")],
-        "/firmy/dodaj/<key>/dane": [("get", f"/firmy/dodaj/{draft_key}/dane"), ("post", f"/firmy/dodaj/{draft_key}/dane")],
+        "/firmy/dodaj/<key>/dane": [
+            ("get", f"/firmy/dodaj/{draft_key}/dane"),
+            ("post", f"/firmy/dodaj/{draft_key}/dane"),
+        ],
         "/firmy/dodaj/<key>/oswiadczenie": [
             ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"), ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie")],
         "/firmy/dodaj/<key>/dostep": [("post", f"/firmy/dodaj/{draft_key}/dostep")],
@@ -384,7 +398,8 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
     }
     for calls in routes.values():
         for method, path in calls:
-            response = getattr(eve.client, method)(path, data={"decyzja": "accept", "statement": "y"} if method == "post" else None)
+            data = {"decyzja": "accept", "statement": "y"} if method == "post" else None
+            response = getattr(eve.client, method)(path, data=data)
             assert response.status_code == 404, (method, path, response.status_code)
     assert client.get(f"/firmy/{company_id}").status_code == 200  # anna's session and company are intact
     # A new route that takes an id must be added above (or, if it is not about an account's
@@ -443,8 +458,6 @@ def test_htmx_company_page_puts_the_active_company_in_the_top_bar(client, anna):
 def test_registry_answer_is_cached_and_not_asked_again(app, client, anna):
     step1(client, LEGAL_PERSON)
     assert count(RegistryCache) == 1
-    from konto.registry import demo
-
     calls = []
     original = demo.DemoRegistry.lookup
     demo.DemoRegistry.lookup = lambda self, tax_id: calls.append(tax_id) or original(self, tax_id)

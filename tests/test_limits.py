@@ -1,11 +1,13 @@
 """Rate limits and the login lockout: each limit bites, and none tells who has an account."""
 
 import pytest
+from limits import parse_many
 
 from konto import create_app
 from konto.db import database
 from konto.limits import LIMITS
 from konto.models import AccessRequest
+from konto.models import AuditEvent
 from konto.models import CompanyDraft
 from konto.models import Email
 from konto.models import User
@@ -85,8 +87,6 @@ def test_the_owner_is_told_once_about_a_lockout(tmp_path):
     assert "/haslo/nie-pamietam" in notice.text_body
     assert WRONG not in notice.text_body and WRONG not in notice.html_body
     with database.connection_context():
-        from konto.models import AuditEvent
-
         assert AuditEvent.select().where(AuditEvent.event == "lockout").count() == 1
 
 
@@ -155,8 +155,6 @@ def test_default_limits_are_on_and_within_asvs(tmp_path):
     assert app.config["RATELIMIT_ENABLED"] is True
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     # ASVS 4.0.3 2.2.1: no more than 100 failed attempts an hour on one account.
-    from limits import parse_many
-
     per_hour = [item.amount for item in parse_many(app.config["RATELIMIT_LOGIN_ACCOUNT"])
                 if item.get_expiry() <= 3600]
     assert per_hour and min(per_hour) <= 100

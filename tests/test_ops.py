@@ -9,6 +9,7 @@ from peewee import OperationalError
 from konto import create_app
 from konto.db import database
 from konto.models import AuditEvent
+from konto.observability import JsonFormatter
 from tests.helpers import Journey
 from tests.helpers import make_config
 from tests.helpers import user
@@ -27,8 +28,6 @@ class Lines(logging.Handler):
 
 @pytest.fixture
 def request_log():
-    from konto.observability import JsonFormatter
-
     handler = Lines()
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("konto.request")

@@ -73,7 +73,11 @@ EXAMPLES = {
         (ids["anna"], ids["biuro"]),
         (ids["bartek"], ids["spolka"]),
     ],
-    "konto.companies.queries._draft": lambda ids: [("k" * 32, ids["anna"]), ("k" * 32, ids["bartek"]), ("x" * 32, ids["anna"])],
+    "konto.companies.queries._draft": lambda ids: [
+        ("k" * 32, ids["anna"]),
+        ("k" * 32, ids["bartek"]),
+        ("x" * 32, ids["anna"]),
+    ],
     "konto.companies.queries._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
     "konto.companies.queries.pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
 }

@@ -81,7 +81,8 @@ def test_the_compiled_catalogue_is_the_one_in_the_po_file():
 
 def test_taxid_messages_are_marked_and_translated_where_shown():
     path = Path(taxid.__file__)
-    marked = {message for _line, message, _comments, _context in extract_from_file("python", path, keywords={"N_": None})}
+    extracted = extract_from_file("python", path, keywords={"N_": None})
+    marked = {message for _line, message, _comments, _context in extracted}
     raised = path.read_text(encoding="utf-8").count("raise InvalidTaxId(")
     assert len(marked) == raised == 7
     with pytest.raises(taxid.InvalidTaxId) as error:

@@ -73,7 +73,8 @@ def test_existing_and_unknown_addresses_take_the_same_time(tmp_path):
         ),
     }
     report = {name: (round(a * 1000, 1), round(b * 1000, 1)) for name, (a, b) in results.items()}
-    print(f"one hash {one_hash * 1000:.1f} ms, tolerance {tolerance * 1000:.1f} ms, medians (existing, unknown) ms: {report}")
+    print(f"one hash {one_hash * 1000:.1f} ms, tolerance {tolerance * 1000:.1f} ms, "
+          f"medians (existing, unknown) ms: {report}")
     for name, (existing, unknown) in results.items():
         assert abs(existing - unknown) < tolerance, (name, report, tolerance)
     database.close()

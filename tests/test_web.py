@@ -268,7 +268,8 @@ def test_common_and_service_words_padded_with_digits_are_refused(journey, passwo
 
 
 def test_no_composition_rules_a_plain_passphrase_is_fine(journey):
-    assert journey.register(password="correct horse battery staple", password_repeat="correct horse battery staple").status_code == 303
+    passphrase = "correct horse battery staple"
+    assert journey.register(password=passphrase, password_repeat=passphrase).status_code == 303
 
 
 def test_password_checked_exactly_as_typed(journey):

@@ -67,7 +67,9 @@ def _require_current_documents():
 def consents():
     """The documents accepted and the optional consents: withdrawn as easily as given."""
     active = list(
-        Consent.select().where((Consent.user == current_user.id) & Consent.withdrawn_at.is_null()).order_by(Consent.accepted_at)
+        Consent.select()
+        .where((Consent.user == current_user.id) & Consent.withdrawn_at.is_null())
+        .order_by(Consent.accepted_at)
     )
     has_marketing = any(c.document == documents.MARKETING for c in active)
     # formdata explicit: an all-unchecked POST is an empty form, which Flask-WTF would treat as no form.

@@ -21,7 +21,9 @@ from konto.models import UserSession
 @login_required
 def active_sessions():
     """Where the account is logged in now, with a button to end each session."""
-    rows = list(UserSession.select().where(UserSession.user == current_user.id).order_by(UserSession.last_seen_at.desc()))
+    rows = list(
+        UserSession.select().where(UserSession.user == current_user.id).order_by(UserSession.last_seen_at.desc())
+    )
     return render("account/sessions.html", rows=rows, current_id=current_user.session_row.id, form=EmptyForm())
 
 

@@ -19,7 +19,9 @@ _membership = PrebuiltSelect(
     arity=2,
 )
 _draft = PrebuiltSelect(
-    lambda key, user_id: CompanyDraft.select().where((CompanyDraft.key == key) & (CompanyDraft.user == user_id)).limit(1),
+    lambda key, user_id: CompanyDraft.select()
+    .where((CompanyDraft.key == key) & (CompanyDraft.user == user_id))
+    .limit(1),
     arity=2,
 )
 _company_by_tax_id = PrebuiltSelect(lambda tax_id: Company.select().where(Company.tax_id == tax_id).limit(1))

@@ -64,7 +64,10 @@ def new():
         return _step1(form, status=422, already_mine=found.company)
     if found.outcome == flow.NOT_FOUND:
         form.number.errors.append(
-            _("W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.", number=tax_id.display())
+            _(
+                "W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.",
+                number=tax_id.display(),
+            )
         )
         return _step1(form, status=422)
     if found.outcome == flow.UNAVAILABLE:

@@ -88,7 +88,12 @@ def export_data(user):
             for a in AccessRequest.select(AccessRequest, Company).join(Company).where(AccessRequest.user == user.id)
         ],
         "sessions": [
-            {"created_at": iso(s.created_at), "last_seen_at": iso(s.last_seen_at), "ip": s.ip, "user_agent": s.user_agent}
+            {
+                "created_at": iso(s.created_at),
+                "last_seen_at": iso(s.last_seen_at),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+            }
             for s in UserSession.select().where(UserSession.user == user.id)
         ],
         "activity": [
@@ -107,7 +112,8 @@ def delete(user):
 
 
 def _hand_over_companies(user):
-    """A company the user alone was in goes too; where others remain and no admin would, the oldest member becomes admin."""
+    """A company the user alone was in goes too; where others remain and no admin would, the oldest
+    member becomes admin."""
     for membership in Membership.select().where(Membership.user == user.id):
         others = Membership.select().where((Membership.company == membership.company_id) & (Membership.user != user.id))
         if not others.exists():

@@ -158,7 +158,8 @@ def _insert_company(user, draft_key, contact):
         User.update(active_company=company).where(User.id == user.id).execute()
         CompanyDraft.update(company=company).where(CompanyDraft.id == draft.id).execute()
         audit.record("company_added", user.id, company.tax_id)
-        mail_about_company(user, _("Jesteś administratorem firmy %(name)s", name=company.name), "company_admin", company)
+        subject = _("Jesteś administratorem firmy %(name)s", name=company.name)
+        mail_about_company(user, subject, "company_admin", company)
     return company
 
 

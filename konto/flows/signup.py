@@ -70,7 +70,8 @@ def resend_activation(email):
 def activate(user):
     """Activate the account; True when this call did (a double submit activates it once)."""
     with write_transaction():
-        activated = User.update(activated_at=utcnow()).where((User.id == user.id) & User.activated_at.is_null()).execute()
+        not_yet = (User.id == user.id) & User.activated_at.is_null()
+        activated = User.update(activated_at=utcnow()).where(not_yet).execute()
         if activated:
             audit.record("activate", user)
     return bool(activated)

@@ -210,7 +210,8 @@ class Person:
             return
         self.checked.add(kind)
         page = self.page if self.js else self._replay_with_scripts()
-        results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+        options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+        results = _axe.run(page, options=options)
         violations = results.response["violations"]
         assert not violations, f"axe: WCAG 2.1 A/AA violations on {self.page.url} ({kind}):\n" + _describe(violations)
 
@@ -240,7 +241,8 @@ class Person:
 def _describe(violations):
     lines = []
     for v in violations:
-        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} [{', '.join(t for t in v['tags'] if t.startswith('wcag'))}]")
+        criteria = ", ".join(t for t in v["tags"] if t.startswith("wcag"))
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} [{criteria}]")
         for node in v["nodes"][:5]:
             lines.append(f"    {node['target']}: {node.get('failureSummary', '').replace(chr(10), ' / ')}")
             lines.append(f"      {node['html'][:200]}")

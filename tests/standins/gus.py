@@ -220,6 +220,7 @@ def search_row(d, typ, silos, name=None):
                 d.get("building") or "", d.get("unit") or "", typ, silos, d.get("end_date") or "",
                 d.get("city") or "",
             ),
+            strict=True,
         )
     )  # fmt: skip
 

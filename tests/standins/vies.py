@@ -11,8 +11,8 @@ from some clients); "ms_max_concurrent" (MS_MAX_CONCURRENT_REQ, 500);
 """
 
 import json
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from tests.standins import data
 from tests.standins.base import MODE_SLOW
@@ -96,7 +96,7 @@ class ViesHandler(Handler):
         body = {
             "countryCode": country,
             "vatNumber": number,
-            "requestDate": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "requestDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "valid": trader is not None,
             "requestIdentifier": "",
             "name": trader["name"] if trader else NO_DATA,
