@@ -61,6 +61,9 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(companies.bp)
+    from konto import licences
+
+    licences.init_app(app)  # Licencje, Usługi and the back office (Obsługa)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
     limits.init_app(app)  # after the blueprints: it wraps their views

@@ -57,6 +57,10 @@ LIMITS = {
     "REGISTRY_USER": ("60/hour", "user", ("companies.new", "companies.refresh"), "all"),
     "ACCESS_REQUEST_IP": ("20/hour", "ip", ("companies.request_access",), "all"),
     "ACCESS_REQUEST_USER": ("10/hour", "user", ("companies.request_access",), "all"),
+    # A claim to administrator rights stores a file and e-mails the administrators.
+    "CLAIM_USER": ("5/hour", "user", ("licences.claim_member", "licences.claim_draft"), "all"),
+    # Staff confirm their password often: wrong ones are limited like log-ins.
+    "STAFF_REAUTH_USER": ("5/5 minutes;20/hour", "user", ("staff.reauthenticate",), "failed"),
 }
 
 # After an address is locked, its owner is told at most this often.

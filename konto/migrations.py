@@ -119,10 +119,16 @@ def _stamp(version):
     database.execute_sql(f"INSERT INTO {VERSION_TABLE} (version) VALUES ({param})", (version,))
 
 
+def _has_every_table(tables):
+    return all(model._meta.table_name in tables for model in ALL_MODELS)
+
+
 def upgrade():
     """Create or upgrade the schema; returns the migrations applied (their names)."""
-    # The common case, a database already at the newest version, costs one query and no lock.
-    if VERSION_TABLE in _tables() and current_version() == LATEST:
+    # The common case, a database already at the newest version with every table, costs two
+    # queries and no lock. A table added to the models since is created below (no migration).
+    tables = _tables()
+    if VERSION_TABLE in tables and current_version() == LATEST and _has_every_table(tables):
         return []
     applied = []
     with _lock():

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from peewee import BooleanField
 from peewee import CharField
+from peewee import DateField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
 from peewee import IntegerField
@@ -208,6 +209,214 @@ class AuditEvent(BaseModel):
     request_id = CharField(max_length=64, null=True)  # the request's X-Request-ID (schema version 2)
 
 
+# --- Licences, extensions, services, the back office (issue 12) -------------------------
+# Licences and services belong to a taxpayer (tax_id, the canonical VATIN), not to a row of
+# Company: the vendor issues them before the company is in the portal, and they appear when
+# someone adds it. Statuses that people set (pending, suspended, revoked) are stored; those
+# that follow from dates (wygasa za N dni, wygasła) are computed (konto/licences/status.py).
+
+
+class StaffMember(BaseModel):
+    """An account with the vendor's staff role ("Obsługa"); granted only by `flask staff grant`."""
+
+    user = ForeignKeyField(User, unique=True, on_delete="CASCADE")
+    granted_at = DateTimeField(default=utcnow)
+
+
+class CatalogueState(BaseModel):
+    """The SHA-256 of the catalogue file last copied into the tables below."""
+
+    digest = CharField(max_length=64)
+    synced_at = DateTimeField(default=utcnow)
+
+
+class Product(BaseModel):
+    """A program or an extension from konto/data/catalogue.toml."""
+
+    code = CharField(max_length=40, unique=True)
+    kind = CharField(max_length=10)  # program | plus | module | stations
+    name = CharField(max_length=100)
+    description = CharField(max_length=500, null=True)
+    prefix = CharField(max_length=2, null=True)  # programs: first letters of licence numbers
+    level = IntegerField(default=0)  # PLUS level
+    seats = IntegerField(null=True)  # module / stations: the default quantity
+    trial_days = IntegerField(null=True)  # module: a trial a licence may use once
+    applies_to = JSONField(null=True)  # extensions: the program codes they extend
+    sort = IntegerField(default=0)
+    offered = BooleanField(default=True)  # False once removed from the file
+
+
+class Edition(BaseModel):
+    product = ForeignKeyField(Product, backref="editions", on_delete="CASCADE")
+    code = CharField(max_length=40)
+    name = CharField(max_length=100)
+    stations = IntegerField(default=1)
+    sort = IntegerField(default=0)
+    offered = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("product", "code"), True),)
+
+
+class Service(BaseModel):
+    """An online service; its terms are a versioned document accepted per company."""
+
+    code = CharField(max_length=40, unique=True)
+    name = CharField(max_length=100)
+    description = CharField(max_length=500, null=True)
+    terms_version = CharField(max_length=20)
+    terms = TextField()
+    sort = IntegerField(default=0)
+    offered = BooleanField(default=True)
+
+
+class Inclusion(BaseModel):
+    """A service included in a program (any edition, or one edition) or in an extension."""
+
+    service = ForeignKeyField(Service, backref="inclusions", on_delete="CASCADE")
+    product = ForeignKeyField(Product, on_delete="CASCADE")
+    edition = ForeignKeyField(Edition, null=True, on_delete="CASCADE")
+
+
+class Licence(BaseModel):
+    number = CharField(max_length=15, unique=True)  # canonical, no dashes (konto/licences/numbers.py)
+    tax_id = CharField(max_length=20, index=True)
+    product = ForeignKeyField(Product)
+    edition = ForeignKeyField(Edition)
+    stations = IntegerField()
+    status = CharField(max_length=10, default="active")  # pending | active | suspended | revoked
+    reason = CharField(max_length=500, null=True)  # why suspended / revoked: the customer sees it
+    valid_until = DateField(null=True)  # None: perpetual
+    abonament_until = DateField(null=True)  # None: no Abonament
+    issued_at = DateTimeField(default=utcnow)
+    issued_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+
+class LicenceExtension(BaseModel):
+    """A PLUS level, an integration module (with seats) or extra stations on a licence."""
+
+    licence = ForeignKeyField(Licence, backref="extensions", on_delete="CASCADE")
+    product = ForeignKeyField(Product)
+    quantity = IntegerField(default=1)  # module seats, extra stations; 1 for a PLUS level
+    trial_until = DateField(null=True)  # a trial: usable up to and including this day
+    valid_until = DateField(null=True)  # None: as long as the licence
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    ended_at = DateTimeField(null=True)  # removed (or replaced by a higher PLUS level)
+
+
+class TrialUse(BaseModel):
+    """A module's trial used on a licence: the unique index makes it once, ever."""
+
+    licence = ForeignKeyField(Licence, on_delete="CASCADE")
+    product = ForeignKeyField(Product)
+    started_at = DateTimeField(default=utcnow)
+    started_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("licence", "product"), True),)
+
+
+class Installation(BaseModel):
+    """A program installation registered for a licence: pending → active | rejected; active → released.
+
+    Active installations of a licence never outnumber its stations (konto/flows/licences.py
+    checks under a lock on the licence row)."""
+
+    licence = ForeignKeyField(Licence, backref="installations", on_delete="CASCADE")
+    installation_id = CharField(max_length=64)  # generated by the program
+    machine_name = CharField(max_length=100)  # as the program reported it
+    status = CharField(max_length=10, default="pending")  # pending | active | rejected | released
+    requested_at = DateTimeField(default=utcnow)
+    requested_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    source = CharField(max_length=40, default="program")  # program | demo (issue 13: the client id)
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    reason = CharField(max_length=500, null=True)
+    released_at = DateTimeField(null=True)
+
+
+class LicenceEvent(BaseModel):
+    """The history of a taxpayer's licences and services, as the customer and staff see it."""
+
+    tax_id = CharField(max_length=20, index=True)
+    licence = ForeignKeyField(Licence, null=True, backref="events", on_delete="CASCADE")
+    event = CharField(max_length=40)
+    detail = CharField(max_length=500, null=True)  # shown to the customer (a reason, a date)
+    by_staff = BooleanField(default=False)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class CompanyService(BaseModel):
+    """A service turned on or off for a taxpayer, and the terms version accepted."""
+
+    tax_id = CharField(max_length=20)
+    service = ForeignKeyField(Service, on_delete="CASCADE")
+    enabled = BooleanField(default=False)
+    terms_version = CharField(max_length=20, null=True)
+    changed_at = DateTimeField(default=utcnow)
+    changed_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("tax_id", "service"), True),)
+
+
+class ServiceTermsAcceptance(BaseModel):
+    """An administrator accepted a version of a service's terms for a company."""
+
+    tax_id = CharField(max_length=20)
+    service = ForeignKeyField(Service, on_delete="CASCADE")
+    version = CharField(max_length=20)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    accepted_at = DateTimeField(default=utcnow)
+    ip = CharField(max_length=45, null=True)
+    user_agent = CharField(max_length=255, null=True)
+
+
+class AbonamentNotice(BaseModel):
+    """A notice sent about an Abonament end date: 30, 7 or 0 days before. Once each (unique)."""
+
+    licence = ForeignKeyField(Licence, on_delete="CASCADE")
+    ends_on = DateField()
+    mark = IntegerField()  # 30 | 7 | 0
+    sent_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("licence", "ends_on", "mark"), True),)
+
+
+class AdminClaim(BaseModel):
+    """"Odzyskaj uprawnienia administratora": a licence number and a signed statement (PDF)."""
+
+    company = ForeignKeyField(Company, backref="admin_claims", on_delete="CASCADE")
+    claimant = ForeignKeyField(User, on_delete="CASCADE")
+    licence = ForeignKeyField(Licence, null=True, on_delete="SET NULL")
+    stored_name = CharField(max_length=64, unique=True)  # random; the file under UPLOAD_DIR
+    original_name = CharField(max_length=255)
+    size = IntegerField()
+    sha256 = CharField(max_length=64)
+    status = CharField(max_length=10, default="pending")  # pending | approved | rejected
+    created_at = DateTimeField(default=utcnow)
+    object_until = DateTimeField()
+    admins_told = IntegerField(default=0)
+    objected_at = DateTimeField(null=True)
+    objected_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    reason = CharField(max_length=500, null=True)
+
+
+# One live registration per installation id and licence; one pending claim per person and company.
+Installation.add_index(
+    Installation.index(Installation.licence, Installation.installation_id, unique=True,
+                       where=Installation.status.in_(["pending", "active"]))
+)
+AdminClaim.add_index(
+    AdminClaim.index(AdminClaim.company, AdminClaim.claimant, unique=True, where=AdminClaim.status == "pending")
+)
+
+
 ALL_MODELS = [
     User,
     UserSession,
@@ -219,4 +428,19 @@ ALL_MODELS = [
     CompanyDraft,
     RegistryCache,
     AuditEvent,
+    StaffMember,
+    CatalogueState,
+    Product,
+    Edition,
+    Service,
+    Inclusion,
+    Licence,
+    LicenceExtension,
+    TrialUse,
+    Installation,
+    LicenceEvent,
+    CompanyService,
+    ServiceTermsAcceptance,
+    AbonamentNotice,
+    AdminClaim,
 ]

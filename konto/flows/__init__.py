@@ -15,5 +15,22 @@ area of the product, one obvious place per action:
 * `account`: consents and new documents, sessions, the copy of the data, deletion;
 * `companies`: the "Dodaj firmę" wizard's drafts, adding a company, contact forms, refreshing
   from the registry, the active company;
-* `access`: asking to join a company already in the portal, and the administrators' decision.
+* `access`: asking to join a company already in the portal, and the administrators' decision;
+* `licences`: issuing and managing licences (back office), trials, program installations and
+  their queue; `services`: turning a company's services on and off; `claims`: recovering
+  administrator rights; `staff`: the back office's role.
+
+A request the rules refuse (a suspended licence, no free station, a trial already used, a
+forged id) raises `Refused` with a machine-readable code: the views show its message, the
+program API (issue 13) returns the code.
 """
+
+
+class Refused(Exception):
+    """The action cannot be done; `code` for programs, `message` for people."""
+
+    def __init__(self, code, message, status=422):
+        super().__init__(message)
+        self.code = code
+        self.message = str(message)
+        self.status = status
