@@ -15,6 +15,8 @@ from konto.models import UserSession
 from konto.registry import demo
 from tests.helpers import Journey
 from tests.helpers import mails_to
+from tests.licence_helpers import licence_objects
+from tests.licence_helpers import licence_routes
 
 LEGAL_PERSON = "PL5250001003"
 SOLE_PROPRIETOR = "6770002009"
@@ -368,6 +370,7 @@ def test_contact_forms_are_editable(client, anna):
 NOT_OBJECT_ROUTES = {
     "/aktywacja/<token>", "/haslo/nowe/<token>", "/konto/email/potwierdz/<token>", "/konto/email/cofnij/<token>",
     "/poczta/<int:message_id>", "/poczta/<int:message_id>/html", "/static/<path:filename>",
+    "/uslugi/<code>/regulamin",  # a service's terms: a public document, like the portal's own terms
 }
 
 
@@ -380,9 +383,11 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         AccessRequest.create(user=User.get(User.email == "anna@example.com"), company=company_id)
         access_id = AccessRequest.select().get().id
         anna_session = UserSession.get(UserSession.user == User.get(User.email == "anna@example.com").id).id
+    ids = licence_objects(company_id)  # licences, claims, the back office: tests/test_staff.py walks them too
     eve = Journey(app.test_client())
     eve.signed_up(email="eve@example.com")
     routes = {
+        **licence_routes(ids, draft_key),
         "/firmy/<int:company_id>": [("get", f"/firmy/{company_id}")],
         "/firmy/<int:company_id>/kontakt": [("post", f"/firmy/{company_id}/kontakt")],
         "/firmy/<int:company_id>/odswiez": [("post", f"/firmy/{company_id}/odswiez")],

@@ -27,8 +27,8 @@ from konto.models import Product
 from konto.models import Service
 from konto.models import ServiceTermsAcceptance
 from konto.models import TrialUse
-from tests.conftest import Journey
-from tests.conftest import mails_to
+from tests.helpers import Journey
+from tests.helpers import mails_to
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import PDF
 from tests.licence_helpers import company
@@ -386,7 +386,7 @@ def upload_files(app):
 @pytest.fixture
 def app(tmp_path):
     from konto import create_app
-    from tests.conftest import make_config
+    from tests.helpers import make_config
 
     application = create_app(make_config(tmp_path, UPLOAD_DIR=str(tmp_path / "uploads")))
     yield application
