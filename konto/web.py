@@ -98,8 +98,21 @@ def unauthorized():
     return redirect(target)
 
 
+def _refuse_nameless_fields():
+    """A multipart part whose name cannot be read (e.g. a bare CR) becomes a None key, which
+    Flask-WTF's CSRF check cannot handle (a 500): refuse such a body before it runs."""
+    from flask import abort
+
+    if request.method == "POST" and request.mimetype == "multipart/form-data" and (
+        None in request.form or None in request.files
+    ):
+        abort(400)
+
+
 def init_app(app):
     login_manager.login_view = "auth.login"
+    # First of all before_request hooks: CSRF protection reads the form after it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_fields)
     app.after_request(security_headers)
     app.add_template_filter(device)
     app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"

@@ -308,7 +308,8 @@ def test_inline_field_checks_are_limited_per_ip(tmp_path):
 def test_every_limit_has_a_test():
     """A limit added to LIMITS without a scenario here fails this test."""
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
-                                "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP"}
+                                "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
+                                "STAFF_REAUTH_USER"}
     assert set(LIMITS) == covered
 
 
@@ -325,3 +326,31 @@ def test_access_requests_are_limited_per_ip(tmp_path):
     assert carol.client.post(paths[1]).status_code == 429  # another account, same IP
     carol.client.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     assert carol.client.post(paths[1]).status_code == 200
+
+
+def test_claims_to_admin_rights_are_limited_per_account(tmp_path):
+    from tests.licence_helpers import company
+
+    app = limited_app(tmp_path, CLAIM_USER="2/hour")
+    anna = signed_up(app, "anna@example.com")
+    anna.add_company(COMPANY)
+    bob = signed_up(app, "bob@example.com", ip="10.0.0.2")
+    with database.connection_context():
+        from konto.models import Membership
+
+        Membership.create(user=User.get(User.email == "bob@example.com"), company=company(), role="member")
+    path = f"/firmy/{company().id}/odzyskaj"
+    for _ in range(2):
+        assert bob.client.post(path, data={"number": "SPDEM-HAQJQ-D6E21"}).status_code == 422
+    assert bob.client.post(path, data={"number": "SPDEM-HAQJQ-D6E21"}).status_code == 429
+    assert bob.client.get(path).status_code == 200  # reading the form is not limited
+
+
+def test_staff_password_confirmations_are_limited(tmp_path):
+    from tests.licence_helpers import make_staff
+
+    app = limited_app(tmp_path, STAFF_REAUTH_USER="2/hour")
+    ola = make_staff(app, confirm=False)
+    for _ in range(2):
+        assert ola.client.post("/obsluga/potwierdz", data={"password": WRONG}).status_code == 422
+    assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD}).status_code == 429

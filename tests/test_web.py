@@ -301,7 +301,8 @@ def test_consent_boxes_start_unticked(client):
 
 
 def test_every_page_needing_login_redirects_strangers(app, client):
-    public = {"static", "pages.index", "pages.terms", "pages.privacy", "pages.favicon", "healthz"}
+    public = {"static", "pages.index", "pages.terms", "pages.privacy", "pages.favicon", "healthz",
+              "licences.service_terms"}  # a service's terms: public, like the portal's own
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public or rule.endpoint.startswith(("auth.", "mailbox.")) or "GET" not in rule.methods:
             continue
@@ -310,3 +311,11 @@ def test_every_page_needing_login_redirects_strangers(app, client):
         path = rule.build({name: 1 if "id" in name else "x" for name in rule.arguments})[1]
         response = client.get(path)
         assert response.status_code == 302 and "/logowanie" in response.headers["Location"], rule.rule
+
+
+def test_a_multipart_part_without_a_readable_name_is_refused_not_a_crash(csrf_app):
+    from werkzeug.datastructures import MultiDict
+
+    client = csrf_app.test_client()
+    response = client.post("/logowanie", data=MultiDict([("\r", "")]), content_type="multipart/form-data")
+    assert response.status_code == 400
