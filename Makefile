@@ -1,5 +1,5 @@
 # Konto — the two commands a newcomer needs:
-#   make demo   set up and start the demo on http://127.0.0.1:5000
+#   make demo   set up and start the demo on http://127.0.0.1:5000 (prints the back office's demo account)
 #   make test   set up and run every test (installs Debian's chromium when missing)
 
 PYTHON ?= python3
@@ -22,6 +22,7 @@ install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/flask --app wsgi db upgrade
+	$(VENV)/bin/flask --app wsgi licences demo
 	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
