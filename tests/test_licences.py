@@ -547,3 +547,23 @@ def test_installation_ids_are_checked(app, anna, staff):
         assert row.machine_name == "PC  Bcc: x"
     with database.connection_context():
         assert Installation.select().count() == 1
+
+
+def test_the_demo_command_seeds_once_and_prints_a_staff_account(app, tmp_path):
+    app.instance_path = str(tmp_path / "instance")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["licences", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "Licencje demonstracyjne: 12 nowych." in first.output
+    password = (tmp_path / "instance" / "demo_staff_password").read_text().strip()
+    assert f"e-mail: obsluga@konto.localhost  hasło: {password}" in first.output
+    assert oct((tmp_path / "instance" / "demo_staff_password").stat().st_mode & 0o777) == "0o600"
+    again = runner.invoke(args=["licences", "demo"])
+    assert "0 nowych" in again.output and password in again.output
+    staff = Journey(app.test_client())
+    assert staff.login(email="obsluga@konto.localhost", password=password).status_code == 303
+    assert staff.client.get("/obsluga/").status_code == 302  # the back office: the password again first
+    app.config["MAIL_SERVER"] = "smtp.example.com"
+    app.config["DEMO_MAIL"] = False
+    refused = runner.invoke(args=["licences", "demo"])
+    assert refused.exit_code == 1 and "tylko w trybie demo" in refused.output
