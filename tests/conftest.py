@@ -2,6 +2,7 @@
 
 import pytest
 
+from konto import clock
 from konto import create_app
 from konto.db import database
 from tests.helpers import ON_POSTGRES
@@ -62,3 +63,18 @@ def live_server(tmp_path):
     yield server
     server.stop()
     database.close()
+
+
+@pytest.fixture(autouse=True)
+def _real_time():
+    """A test that moved the app's clock (konto.clock.travel) leaves it at real time."""
+    yield
+    clock.travel(None)
+
+
+@pytest.fixture
+def staff(app):
+    """obsluga@example.com: an account with the staff role, past the back office's password check."""
+    from tests.licence_helpers import make_staff
+
+    return make_staff(app)

@@ -163,3 +163,22 @@ def comparable(html, *personal):
     for text in personal:
         html = html.replace(text, "X")
     return html
+
+def run_together(jobs):
+    """Start every job at the same moment (a barrier); return their results in order."""
+    barrier = threading.Barrier(len(jobs))
+    results = [None] * len(jobs)
+
+    def run(i, job):
+        barrier.wait(30)
+        try:
+            results[i] = job()
+        except Exception as error:  # noqa: BLE001 - reported as the result
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results

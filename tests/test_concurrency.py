@@ -5,7 +5,6 @@ steps of "Dodaj firmę" at once for one company.
 """
 
 import logging
-import threading
 
 import pytest
 
@@ -20,6 +19,7 @@ from konto.models import Membership
 from konto.models import User
 from tests.helpers import LiveServer
 from tests.helpers import make_config
+from tests.helpers import run_together
 from tests.http_helpers import Browser
 
 pytestmark = pytest.mark.slow  # dozens of requests at once over real HTTP
@@ -55,24 +55,6 @@ def log_trap():
     logging.getLogger().removeHandler(trap)
 
 
-def run_together(jobs):
-    """Start every job at the same moment (a barrier); return their results in order."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(i, job):
-        barrier.wait(30)
-        try:
-            results[i] = job()
-        except Exception as error:  # noqa: BLE001 - reported as the result
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
 
 
 def test_32_registrations_at_once(server, log_trap):

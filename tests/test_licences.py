@@ -34,14 +34,7 @@ from tests.licence_helpers import PDF
 from tests.licence_helpers import company
 from tests.licence_helpers import in_request
 from tests.licence_helpers import issue
-from tests.licence_helpers import make_staff
 from tests.licence_helpers import people
-
-
-@pytest.fixture(autouse=True)
-def _real_time():
-    yield
-    clock.travel(None)
 
 
 @pytest.fixture
@@ -49,11 +42,6 @@ def anna(journey):
     journey.signed_up()
     journey.add_company(COMPANY)
     return journey
-
-
-@pytest.fixture
-def staff(app):
-    return make_staff(app)
 
 
 def member(app, email="bob@example.com", role="member", tax_id=COMPANY):

@@ -1,7 +1,6 @@
 """Obsługa, the back office: the staff role, re-authentication, access, search, licences, queues, races."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from konto.models import Licence
 from konto.models import LicenceEvent
 from konto.models import LicenceExtension
 from konto.models import Membership
-from konto.models import StaffMember
 from konto.models import User
 from konto.models import UserSession
 from tests.helpers import PASSWORD
@@ -28,6 +26,7 @@ from tests.helpers import Journey
 from tests.helpers import LiveServer
 from tests.helpers import mails_to
 from tests.helpers import make_config
+from tests.helpers import run_together
 from tests.http_helpers import Browser
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import PDF
@@ -42,22 +41,11 @@ from tests.licence_helpers import people
 from tests.licence_helpers import staff_routes
 
 
-@pytest.fixture(autouse=True)
-def _real_time():
-    yield
-    clock.travel(None)
-
-
 @pytest.fixture
 def anna(journey):
     journey.signed_up()
     journey.add_company(COMPANY)
     return journey
-
-
-@pytest.fixture
-def staff(app):
-    return make_staff(app)
 
 
 def events(event):
@@ -299,23 +287,6 @@ def staff_browser(server, email):
     return browser
 
 
-def race(jobs):
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(i, job):
-        barrier.wait(30)
-        try:
-            results[i] = job()
-        except Exception as error:  # noqa: BLE001 - reported
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
 
 
 def prepared(browser, path, token_from, data):
@@ -336,7 +307,7 @@ def test_two_staff_accepting_the_same_registration_make_one_decision(server):
         rows = [flow.request_registration(anna, company(), lic.number, f"i{n}", f"PC{n}") for n in range(2)]
     for _round in range(3):
         # The same item from two desks: one decision, one e-mail.
-        results = race([prepared(b, f"/obsluga/rejestracje/{rows[0].id}", "/obsluga/rejestracje", {"decyzja": "accept"})
+        results = run_together([prepared(b, f"/obsluga/rejestracje/{rows[0].id}", "/obsluga/rejestracje", {"decyzja": "accept"})
                         for b in (first, second)])
         assert all(getattr(r, "status_code", 500) == 303 for r in results), results
         with database.connection_context():
@@ -348,7 +319,7 @@ def test_two_staff_accepting_the_same_registration_make_one_decision(server):
         Installation.update(status="released").where(Installation.id == rows[0].id).execute()
     with in_request(app):
         third = flow.request_registration(anna, company(), lic.number, "i9", "PC9")
-    results = race([prepared(first, f"/obsluga/rejestracje/{rows[1].id}", "/obsluga/rejestracje", {"decyzja": "accept"}),
+    results = run_together([prepared(first, f"/obsluga/rejestracje/{rows[1].id}", "/obsluga/rejestracje", {"decyzja": "accept"}),
                     prepared(second, f"/obsluga/rejestracje/{third.id}", "/obsluga/rejestracje", {"decyzja": "accept"})])
     assert all(getattr(r, "status_code", 500) == 303 for r in results), results
     with database.connection_context():
@@ -373,7 +344,7 @@ def test_two_staff_deciding_the_same_claim_make_one_decision(server):
     with database.connection_context():
         claim = AdminClaim.get()
     clock.travel(timedelta(hours=73))
-    results = race([
+    results = run_together([
         prepared(first, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}", {"decyzja": "accept"}),
         prepared(second, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}",
                  {"decyzja": "reject", "reason": "Brak podpisu"}),

@@ -33,7 +33,6 @@ from konto.models import Edition
 from konto.models import Installation
 from konto.models import Licence
 from konto.models import LicenceEvent
-from konto.models import LicenceExtension
 from konto.models import Membership
 from konto.models import Product
 from konto.models import Service
@@ -58,6 +57,11 @@ def _queue_counts():
     }
 
 
+def _reauth_page(form, status):
+    return render("account/reauth.html", form=form, status=status, title=_("Obsługa: potwierdź, że to Ty"),
+                  intro=_("Panel Obsługi prosi o hasło co kilka minut."))
+
+
 @bp.route("/potwierdz", methods=["GET", "POST"])
 def reauthenticate():
     """Staff type their password again before the back office opens (every few minutes)."""
@@ -66,11 +70,11 @@ def reauthenticate():
     if not target.startswith(url_for("staff.index")):
         target = url_for("staff.index")
     if not form.validate_on_submit():
-        return render("staff/reauth.html", form=form, status=422 if form.is_submitted() else 200)
+        return _reauth_page(form, 422 if form.is_submitted() else 200)
     if not passwords.verify_password(current_user.password_hash, form.password.data):
         audit.record("login_failed", current_user.id, "potwierdzenie hasła (Obsługa)")
         form.password.errors.append(_("Nieprawidłowe hasło."))
-        return render("staff/reauth.html", form=form, status=422)
+        return _reauth_page(form, 422)
     mark_confirmed()
     audit.record("staff_confirmed", current_user.id)
     response = redirect_to("staff.index")
