@@ -96,3 +96,18 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="newer than this code"):
         create_app(make_config(tmp_path))
     database.close()
+
+
+def test_a_table_added_to_the_models_is_created_in_a_database_at_the_newest_version(tmp_path):
+    """A new table needs no migration: a database already at LATEST gets it when the app starts."""
+    from konto.models import AdminClaim
+
+    create_app(make_config(tmp_path))
+    with database.connection_context():
+        database.drop_tables([AdminClaim])
+        assert migrations.current_version() == migrations.LATEST
+    create_app(make_config(tmp_path))
+    with database.connection_context():
+        assert "adminclaim" in migrations._tables()
+        assert migrations.upgrade() == []
+    database.close()
