@@ -23,7 +23,7 @@ from peewee import IntegrityError
 from konto import audit
 from konto import clock
 from konto import permissions
-from konto.links import external_url as _external
+from konto.links import external_url
 from konto.db import write_transaction
 from konto.flows import Refused
 from konto.licences import history
@@ -139,7 +139,7 @@ def file_claim(user, company, number, stream, file_name):
                 send_email(admin.email, _("Wniosek o uprawnienia administratora firmy %(name)s", name=company.name),
                            "claim_filed", user=admin, claimant=user, company=company, claim=claim,
                            hours=current_app.config["CLAIM_OBJECTION_HOURS"],
-                           link=_external("licences.claims", company_id=company.id))
+                           link=external_url("licences.claims", company_id=company.id))
             send_email(user.email, _("Przyjęliśmy Twój wniosek o uprawnienia administratora"), "claim_received",
                        user=user, company=company, admins=len(admins), hours=current_app.config["CLAIM_OBJECTION_HOURS"])
     except IntegrityError:
@@ -214,7 +214,7 @@ def decide_claim(staff, claim_id, approve, reason=""):
         history.record(company.tax_id, "claim_approved" if approve else "claim_rejected", staff, None,
                        reason or claimant.full_name, by_staff=True)
         audit.record("claim_approved" if approve else "claim_rejected", staff, f"{company.tax_id}: {claimant.email}")
-        link = _external("companies.show", company_id=company.id)
+        link = external_url("companies.show", company_id=company.id)
         send_email(claimant.email,
                    _("Wniosek o uprawnienia administratora: przyjęty") if approve
                    else _("Wniosek o uprawnienia administratora: odrzucony"),

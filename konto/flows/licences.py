@@ -22,7 +22,7 @@ from peewee import IntegrityError
 from konto import audit
 from konto import clock
 from konto import permissions
-from konto.links import external_url as _external
+from konto.links import external_url
 from konto.db import database
 from konto.db import is_sqlite
 from konto.db import write_transaction
@@ -78,7 +78,7 @@ def _tell_admins(licence, subject, message, reason=None):
     for admin in history.admins_of(company):
         send_email(admin.email, subject, "licence_changed", user=admin, company=company, licence=licence,
                    number=numbers.masked(licence.number), message=message, reason=reason,
-                   link=_external("licences.index", company_id=company.id))
+                   link=external_url("licences.index", company_id=company.id))
 
 
 def _reason(text, required):
@@ -355,7 +355,7 @@ def _tell_registration(licence, row, accepted, reason):
                    _("Rejestracja licencji przyjęta") if accepted else _("Rejestracja licencji odrzucona"),
                    "registration_decided", user=person, company=company, machine=row.machine_name,
                    number=numbers.masked(licence.number), product=licence.product.name, accepted=accepted,
-                   reason=reason, link=_external("licences.index", company_id=company.id) if company else None)
+                   reason=reason, link=external_url("licences.index", company_id=company.id) if company else None)
 
 
 def release_installation(user, company, licence_id, installation_pk):

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from konto import clock
-from konto.links import external_url as _external
+from konto.links import external_url
 from konto.db import database
 from konto.db import write_transaction
 from konto.licences import history
@@ -85,7 +85,7 @@ def notify_due(today=None):
                                product=licence.product.name, number=numbers.masked(licence.number), mark=mark,
                                ends_on=licence.abonament_until, days_left=days_left,
                                renew_until=licence.abonament_until + timedelta(days=status.RENEWAL_WINDOW_DAYS),
-                               link=_external("licences.index", company_id=company.id))
+                               link=external_url("licences.index", company_id=company.id))
                 history.record(licence.tax_id, "abonament_notice", None, licence,
                                _("%(days)d dni przed końcem", days=mark) if mark else _("w dniu końca"))
             sent += 1

@@ -15,7 +15,7 @@ from konto import clock
 from konto import passwords
 from konto import taxid
 from konto.account import PasswordOnlyForm
-from konto.links import safe_next as _safe_next
+from konto.links import safe_next
 from konto.flows import Refused
 from konto.flows import licences as flow
 from konto.flows.services import services_of
@@ -66,7 +66,7 @@ def _reauth_page(form, status):
 def reauthenticate():
     """Staff type their password again before the back office opens (every few minutes)."""
     form = PasswordOnlyForm()
-    target = _safe_next(request.args.get("next")) or url_for("staff.index")
+    target = safe_next(request.args.get("next")) or url_for("staff.index")
     if not target.startswith(url_for("staff.index")):
         target = url_for("staff.index")
     if not form.validate_on_submit():
