@@ -13,6 +13,7 @@ from konto.models import CompanyDraft
 from konto.models import User
 from konto.models import UserSession
 from tests.helpers import PASSWORD
+from tests.licence_helpers import licence_objects
 from tests.helpers import Journey
 from tests.helpers import make_config
 from tests.helpers import user
@@ -221,6 +222,7 @@ def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(t
             "key": CompanyDraft.get(CompanyDraft.company.is_null()).key,
             "token": "x",
         }
+    values.update(licence_objects(values["company_id"]))  # licences, claims, the back office
     # What each form would carry: with a valid token, most of these would change something.
     data = {"decyzja": "accept", "company_id": values["company_id"], "statement": "y", "by_email": "y",
             "contact_email": "anna@example.com", "number": "PL6770002009", "email": "anna@example.com",
