@@ -97,8 +97,6 @@ def index(company_id):
 def start_trial(company_id, licence_id):
     """An administrator starts a module's trial (once per licence, never again)."""
     member = _admin_or_403(company_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     if Licence.get_or_none((Licence.id == licence_id) & (Licence.tax_id == member.company.tax_id)) is None:
         abort(404)
     try:
@@ -118,8 +116,6 @@ def start_trial(company_id, licence_id):
 def release(company_id, licence_id, installation_id):
     """An administrator frees a station taken by a program installation."""
     member = _admin_or_403(company_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         flow.release_installation(current_user, member.company, licence_id, installation_id)
     except Refused as refused:
@@ -155,8 +151,6 @@ def service_switch(company_id, code):
         abort(404)
     action = request.form.get("akcja")
     if action == "wylacz":
-        if not EmptyForm().validate_on_submit():
-            abort(400)
         try:
             changed = service_flow.disable(current_user, member.company, code)
         except Refused as refused:
@@ -263,8 +257,6 @@ def claims(company_id):
 def object_claim(company_id, claim_id):
     """An administrator objects to a claim within the time to object."""
     member = _admin_or_403(company_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         claim_flow.object_to_claim(current_user, member.company, claim_id)
     except Refused as refused:

@@ -289,8 +289,6 @@ def licence_extension(licence_id):
 def licence_extension_end(licence_id, extension_id):
     """End an extension now."""
     _licence_or_404(licence_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         flow.end_extension(current_user, licence_id, extension_id)
     except Refused as refused:
@@ -308,8 +306,6 @@ def installation_release(installation_id):
     row = Installation.get_or_none(Installation.id == installation_id)
     if row is None:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         flow.staff_release_installation(current_user, installation_id)
         flash(_("Stanowisko zwolnione."))
