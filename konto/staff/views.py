@@ -12,15 +12,16 @@ from peewee import fn
 
 from konto import audit
 from konto import clock
-from konto import passwords
 from konto import taxid
-from konto.account import PasswordOnlyForm
 from konto.links import safe_next
 from konto.flows import Refused
 from konto.flows import licences as flow
+from konto.flows import password as password_flow
 from konto.flows.services import services_of
 from konto.forms import EmptyForm
+from konto.forms import PasswordOnlyForm
 from konto.htmx import redirect_to
+from konto.htmx import redirect_to_url
 from konto.htmx import render
 from konto.licences import catalogue
 from konto.licences import numbers
@@ -71,18 +72,12 @@ def reauthenticate():
         target = url_for("staff.index")
     if not form.validate_on_submit():
         return _reauth_page(form, 422 if form.is_submitted() else 200)
-    if not passwords.verify_password(current_user.password_hash, form.password.data):
-        audit.record("login_failed", current_user.id, "potwierdzenie hasła (Obsługa)")
+    if not password_flow.confirm(current_user, form.password.data):
         form.password.errors.append(_("Nieprawidłowe hasło."))
         return _reauth_page(form, 422)
     mark_confirmed()
     audit.record("staff_confirmed", current_user.id)
-    response = redirect_to("staff.index")
-    if response.status_code == 303:
-        response.location = target
-    else:
-        response.headers["HX-Redirect"] = target
-    return response
+    return redirect_to_url(target)
 
 
 def _like(text):
