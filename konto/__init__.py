@@ -16,6 +16,7 @@ from konto import companies
 from konto import config as konto_config
 from konto import db
 from konto import i18n_cache
+from konto import licences
 from konto import limits
 from konto import mail
 from konto import mailbox
@@ -61,8 +62,6 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(companies.bp)
-    from konto import licences
-
     licences.init_app(app)  # Licencje, Usługi and the back office (Obsługa)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)

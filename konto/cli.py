@@ -11,6 +11,8 @@ from konto import backup
 from konto import mail
 from konto import migrations
 from konto import retention
+from konto.flows import staff
+from konto.licences import cli as licences_cli
 from konto.registry import cli as registry_cli
 
 db_group = AppGroup("db", help="The database: schema version and upgrade, backup.")
@@ -27,7 +29,17 @@ registry_group.add_command(registry_cli.lookup_command)
 accounts_group = AppGroup("accounts", help="Accounts: retention of personal data.")
 accounts_group.add_command(retention.purge_command)
 
-GROUPS = (db_group, mail_group, registry_group, accounts_group)
+licences_group = AppGroup("licences", help="Licences: Abonament notices, the catalogue, the demo data.")
+licences_group.add_command(licences_cli.notify_command)
+licences_group.add_command(licences_cli.catalogue_command)
+licences_group.add_command(licences_cli.demo_command)
+
+staff_group = AppGroup("staff", help="The back office's staff role (Obsługa): granted only here.")
+staff_group.add_command(staff.grant_command)
+staff_group.add_command(staff.revoke_command)
+staff_group.add_command(staff.list_command)
+
+GROUPS = (db_group, mail_group, registry_group, accounts_group, licences_group, staff_group)
 
 
 def init_app(app):

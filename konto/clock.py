@@ -5,9 +5,9 @@ with `travel()`. Dates are Polish calendar days (Europe/Warsaw); timestamps are 
 as everywhere in the database.
 """
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -16,7 +16,7 @@ _offset = timedelta(0)
 
 def now():
     """Now, naive UTC (like models.utcnow), moved by travel()."""
-    return datetime.now(timezone.utc).replace(tzinfo=None) + _offset
+    return datetime.now(UTC).replace(tzinfo=None) + _offset
 
 
 def today():

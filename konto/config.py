@@ -116,6 +116,14 @@ SETTINGS = (
     Setting("MAIL_RETRY_MAX", _number, 3600.0),  # ...up to this; a message is never given up on
     Setting("MAIL_SENDER_POLL", _number, 60.0),  # the sender thread looks for due messages this often
     Setting("MAIL_SENDER_THREAD", _flag, True),  # off: only `mail send-pending` delivers (cron)
+    # -- licences, claims, the back office (konto/licences, konto/staff) --------------------
+    Setting("STAFF_REAUTH_WINDOW", _whole_number, 5 * 60),  # seconds the back office trusts a typed password
+    Setting("CLAIM_UPLOAD_MAX", _whole_number, 5 * 1024 * 1024),  # bytes of an admin-rights claim's PDF
+    Setting("CLAIM_OBJECTION_HOURS", _whole_number, 72),  # the administrators' time to object
+    Setting("UPLOAD_DIR", _text, None),  # None: <instance>/uploads (claims' statements; never static/)
+    # None: the app sends Abonament notices itself in demo mail mode (else cron: `licences notify`)
+    Setting("LICENCE_NOTICES_IN_APP", _flag, None),
+    Setting("LICENCE_NOTICE_INTERVAL", _whole_number, 3600),  # seconds between the app's own runs
     # -- rate limits (konto.limits) ---------------------------------------------------------
     Setting("RATELIMIT_ENABLED", _flag, True),
     Setting("RATELIMIT_STORAGE_URI", _text, "memory://"),

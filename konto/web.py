@@ -1,5 +1,6 @@
 """What every response shares: security headers, Vary, the top bar, error pages."""
 
+from flask import abort
 from flask import current_app
 from flask import make_response
 from flask import redirect
@@ -101,8 +102,6 @@ def unauthorized():
 def _refuse_nameless_fields():
     """A multipart part whose name cannot be read (e.g. a bare CR) becomes a None key, which
     Flask-WTF's CSRF check cannot handle (a 500): refuse such a body before it runs."""
-    from flask import abort
-
     if request.method == "POST" and request.mimetype == "multipart/form-data" and (
         None in request.form or None in request.files
     ):

@@ -10,6 +10,7 @@ from tests.helpers import Journey
 from tests.helpers import LiveServer
 from tests.helpers import drop_postgres_schemas
 from tests.helpers import make_config
+from tests.licence_helpers import make_staff
 
 
 def pytest_configure(config):
@@ -75,6 +76,4 @@ def _real_time():
 @pytest.fixture
 def staff(app):
     """obsluga@example.com: an account with the staff role, past the back office's password check."""
-    from tests.licence_helpers import make_staff
-
     return make_staff(app)

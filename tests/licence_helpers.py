@@ -2,11 +2,18 @@
 
 from contextlib import contextmanager
 
+from konto import clock
 from konto.db import database
 from konto.flows import licences as flow
 from konto.flows import staff
+from konto.licences import numbers
+from konto.models import AdminClaim
 from konto.models import Company
+from konto.models import Edition
+from konto.models import Installation
 from konto.models import Licence
+from konto.models import LicenceExtension
+from konto.models import Product
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
@@ -72,29 +79,47 @@ def licence(number_or_id):
 
 def licence_objects(company_id, staff_email=None):
     """One of everything with an id in the licence routes, for the access walks (rows made directly)."""
-    from konto import clock
-    from konto.licences import numbers
-    from konto.models import AdminClaim
-    from konto.models import Edition
-    from konto.models import Installation
-    from konto.models import LicenceExtension
-    from konto.models import Product
-
     with database.connection_context():
         target = Company.get_by_id(company_id)
         product = Product.get(Product.code == "sprzedaz")
-        lic = Licence.create(number=numbers.generate("SP"), tax_id=target.tax_id, product=product,
-                             edition=Edition.get((Edition.product == product) & (Edition.code == "pro")), stations=5)
+        lic = Licence.create(
+            number=numbers.generate("SP"),
+            tax_id=target.tax_id,
+            product=product,
+            edition=Edition.get((Edition.product == product) & (Edition.code == "pro")),
+            stations=5,
+        )
         extension = LicenceExtension.create(licence=lic, product=Product.get(Product.code == "plus-zloty"))
         installation = Installation.create(licence=lic, installation_id="walk-1", machine_name="PC", status="active")
         pending = Installation.create(licence=lic, installation_id="walk-2", machine_name="PC2")
-        claimant = User.create(email=f"claimant{company_id}@example.com", first_name="C", last_name="L",
-                               password_hash="x", activated_at=clock.now())
-        claim = AdminClaim.create(company=target, claimant=claimant, licence=lic, stored_name="A" * 32 + ".pdf",
-                                  original_name="o.pdf", size=1, sha256="0" * 64, object_until=clock.now())
-        return {"company_id": company_id, "licence_id": lic.id, "extension_id": extension.id,
-                "installation_id": installation.id, "pending_id": pending.id, "claim_id": claim.id,
-                "tax_id": target.tax_id, "user_id": claimant.id, "code": "ksef"}
+        claimant = User.create(
+            email=f"claimant{company_id}@example.com",
+            first_name="C",
+            last_name="L",
+            password_hash="x",
+            activated_at=clock.now(),
+        )
+        claim = AdminClaim.create(
+            company=target,
+            claimant=claimant,
+            licence=lic,
+            stored_name="A" * 32 + ".pdf",
+            original_name="o.pdf",
+            size=1,
+            sha256="0" * 64,
+            object_until=clock.now(),
+        )
+        return {
+            "company_id": company_id,
+            "licence_id": lic.id,
+            "extension_id": extension.id,
+            "installation_id": installation.id,
+            "pending_id": pending.id,
+            "claim_id": claim.id,
+            "tax_id": target.tax_id,
+            "user_id": claimant.id,
+            "code": "ksef",
+        }
 
 
 def licence_routes(ids, draft_key):
@@ -104,15 +129,19 @@ def licence_routes(ids, draft_key):
         "/firmy/<int:company_id>/licencje": [("get", f"/firmy/{c}/licencje")],
         "/firmy/<int:company_id>/licencje/<int:licence_id>/proba": [("post", f"/firmy/{c}/licencje/{lic}/proba")],
         "/firmy/<int:company_id>/licencje/<int:licence_id>/stanowiska/<int:installation_id>/zwolnij": [
-            ("post", f"/firmy/{c}/licencje/{lic}/stanowiska/{ids['installation_id']}/zwolnij")],
+            ("post", f"/firmy/{c}/licencje/{lic}/stanowiska/{ids['installation_id']}/zwolnij")
+        ],
         "/firmy/<int:company_id>/uslugi": [("get", f"/firmy/{c}/uslugi")],
         "/firmy/<int:company_id>/uslugi/<code>": [("post", f"/firmy/{c}/uslugi/ksef")],
         "/firmy/<int:company_id>/odzyskaj": [("get", f"/firmy/{c}/odzyskaj"), ("post", f"/firmy/{c}/odzyskaj")],
         "/firmy/<int:company_id>/wnioski": [("get", f"/firmy/{c}/wnioski")],
         "/firmy/<int:company_id>/wnioski/<int:claim_id>/sprzeciw": [
-            ("post", f"/firmy/{c}/wnioski/{ids['claim_id']}/sprzeciw")],
-        "/firmy/dodaj/<key>/odzyskaj": [("get", f"/firmy/dodaj/{draft_key}/odzyskaj"),
-                                        ("post", f"/firmy/dodaj/{draft_key}/odzyskaj")],
+            ("post", f"/firmy/{c}/wnioski/{ids['claim_id']}/sprzeciw")
+        ],
+        "/firmy/dodaj/<key>/odzyskaj": [
+            ("get", f"/firmy/dodaj/{draft_key}/odzyskaj"),
+            ("post", f"/firmy/dodaj/{draft_key}/odzyskaj"),
+        ],
         **staff_routes(ids),
     }
 
@@ -127,12 +156,17 @@ def staff_routes(ids):
         "/obsluga/licencje/<int:licence_id>/abonament": [("post", f"/obsluga/licencje/{lic}/abonament")],
         "/obsluga/licencje/<int:licence_id>/rozszerzenia": [("post", f"/obsluga/licencje/{lic}/rozszerzenia")],
         "/obsluga/licencje/<int:licence_id>/rozszerzenia/<int:extension_id>/zakoncz": [
-            ("post", f"/obsluga/licencje/{lic}/rozszerzenia/{ids['extension_id']}/zakoncz")],
+            ("post", f"/obsluga/licencje/{lic}/rozszerzenia/{ids['extension_id']}/zakoncz")
+        ],
         "/obsluga/instalacje/<int:installation_id>/zwolnij": [
-            ("post", f"/obsluga/instalacje/{ids['installation_id']}/zwolnij")],
+            ("post", f"/obsluga/instalacje/{ids['installation_id']}/zwolnij")
+        ],
         "/obsluga/rejestracje/<int:installation_id>": [("post", f"/obsluga/rejestracje/{ids['pending_id']}")],
-        "/obsluga/wnioski/<int:claim_id>": [("get", f"/obsluga/wnioski/{ids['claim_id']}"),
-                                            ("post", f"/obsluga/wnioski/{ids['claim_id']}")],
+        "/obsluga/wnioski/<int:claim_id>": [
+            ("get", f"/obsluga/wnioski/{ids['claim_id']}"),
+            ("post", f"/obsluga/wnioski/{ids['claim_id']}"),
+        ],
         "/obsluga/wnioski/<int:claim_id>/oswiadczenie.pdf": [
-            ("get", f"/obsluga/wnioski/{ids['claim_id']}/oswiadczenie.pdf")],
+            ("get", f"/obsluga/wnioski/{ids['claim_id']}/oswiadczenie.pdf")
+        ],
     }

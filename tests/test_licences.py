@@ -3,25 +3,30 @@
 import io
 from datetime import date
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import assume
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from stdnum.iso7064 import mod_37_2
 
 from konto import clock
+from konto import create_app
 from konto.db import database
 from konto.flows import Refused
 from konto.flows import licences as flow
 from konto.licences import catalogue
 from konto.licences import demo
 from konto.licences import numbers
+from konto.licences.notices import due_mark
 from konto.models import AbonamentNotice
 from konto.models import AdminClaim
 from konto.models import CompanyService
 from konto.models import Email
 from konto.models import Installation
+from konto.models import LicenceExtension
 from konto.models import Membership
 from konto.models import Product
 from konto.models import Service
@@ -29,9 +34,11 @@ from konto.models import ServiceTermsAcceptance
 from konto.models import TrialUse
 from tests.helpers import Journey
 from tests.helpers import mails_to
+from tests.helpers import make_config
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import PDF
 from tests.licence_helpers import company
+from tests.licence_helpers import confirm_password
 from tests.licence_helpers import in_request
 from tests.licence_helpers import issue
 from tests.licence_helpers import people
@@ -68,29 +75,33 @@ def test_a_new_number_has_the_prefix_the_format_and_a_valid_check_character():
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_one_wrong_character_or_two_swapped_neighbours_are_always_caught(data):
-    from stdnum.iso7064 import mod_37_2
-
     body = data.draw(st.sampled_from(["SP", "KS", "KP", "BR"])) + data.draw(
-        st.text(alphabet=numbers.BODY_ALPHABET, min_size=12, max_size=12))
+        st.text(alphabet=numbers.BODY_ALPHABET, min_size=12, max_size=12)
+    )
     number = body + mod_37_2.calc_check_digit(body)
     assume(number[-1] != "*")  # never issued
     position = data.draw(st.integers(min_value=0, max_value=14))
-    replacement = data.draw(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ").filter(lambda c: c != number[position]))
-    typo = number[:position] + replacement + number[position + 1:]
+    replacement = data.draw(
+        st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ").filter(lambda c: c != number[position])
+    )
+    typo = number[:position] + replacement + number[position + 1 :]
     assert not numbers.is_valid(typo)
     swap = data.draw(st.integers(min_value=0, max_value=13))
     if number[swap] != number[swap + 1]:
-        swapped = number[:swap] + number[swap + 1] + number[swap] + number[swap + 2:]
+        swapped = number[:swap] + number[swap + 1] + number[swap] + number[swap + 2 :]
         assert not numbers.is_valid(swapped)
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("", "Podaj numer licencji"),
-    ("SP123", "ma 15 znaków"),
-    ("12DEM-HAQJQ-D6E29", "dwóch liter"),
-    ("SPDEM-HAQJQ-D6E21", "znak kontrolny"),
-    ("x" * 41, "za długi"),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("", "Podaj numer licencji"),
+        ("SP123", "ma 15 znaków"),
+        ("12DEM-HAQJQ-D6E29", "dwóch liter"),
+        ("SPDEM-HAQJQ-D6E21", "znak kontrolny"),
+        ("x" * 41, "za długi"),
+    ],
+)
 def test_a_bad_number_says_what_is_wrong(typed, message):
     with pytest.raises(numbers.InvalidNumber, match=message):
         numbers.parse(typed)
@@ -106,10 +117,12 @@ def test_the_catalogue_is_data_copied_from_the_file_once(app, tmp_path):
         assert catalogue.sync() is False  # unchanged file: nothing written
         changed = tmp_path / "catalogue.toml"
         text = catalogue.CATALOGUE_FILE.read_text(encoding="utf-8")
-        text = text.replace('terms_version = "2026-11-01"\nincluded_in = ["sprzedaz/standard"',
-                            'terms_version = "2027-01-01"\nincluded_in = ["sprzedaz/standard"')
+        text = text.replace(
+            'terms_version = "2026-11-01"\nincluded_in = ["sprzedaz/standard"',
+            'terms_version = "2027-01-01"\nincluded_in = ["sprzedaz/standard"',
+        )
         start = text.index('[[extension]]\ncode = "stanowiska"')
-        text = text[:start] + text[text.index("[[service]]", start):]
+        text = text[:start] + text[text.index("[[service]]", start) :]
         changed.write_text(text, encoding="utf-8")
         assert catalogue.sync(changed) is True
         assert Service.get(Service.code == "ksef").terms_version == "2027-01-01"
@@ -132,11 +145,26 @@ def test_demo_company_shows_every_state_on_its_cards(app, client, journey):
     journey.signed_up()
     journey.add_company(COMPANY)
     page = client.get(f"/firmy/{company().id}/licencje").data.decode()
-    for text in ("aktywna", "wygasa za 12 dni", "wygasła", "zawieszona", "unieważniona", "oczekuje na akceptację",
-                 "Zaległa płatność za Abonament", "kończy się za 20 dni", "po terminie — odnowienie w cenie odnowienia do",
-                 "wygasł", "PLUS Złoty", "Łącznik API", "okres próbny do", "Dodatkowe stanowiska",
-                 "zajęte 2 z 7", "KASA-1", "Historia licencji",
-                 "Okres próbny Łącznik API został już wykorzystany dla tej licencji"):
+    for text in (
+        "aktywna",
+        "wygasa za 12 dni",
+        "wygasła",
+        "zawieszona",
+        "unieważniona",
+        "oczekuje na akceptację",
+        "Zaległa płatność za Abonament",
+        "kończy się za 20 dni",
+        "po terminie — odnowienie w cenie odnowienia do",
+        "wygasł",
+        "PLUS Złoty",
+        "Łącznik API",
+        "okres próbny do",
+        "Dodatkowe stanowiska",
+        "zajęte 2 z 7",
+        "KASA-1",
+        "Historia licencji",
+        "Okres próbny Łącznik API został już wykorzystany dla tej licencji",
+    ):
         assert text in page, text
     assert "SPDEM-HAQJQ-D6E20" not in page and "•••••-•••••-•6E20" in page
     services = client.get(f"/firmy/{company().id}/uslugi").data.decode()
@@ -168,7 +196,6 @@ def test_a_trial_is_used_once_and_never_again(app, client, anna, staff):
     # Ended (even removed by staff): still never again.
     ext = lic.extensions[0] if False else None
     with in_request(app):
-        from konto.models import LicenceExtension
         ext = LicenceExtension.get(LicenceExtension.licence == lic.id)
         flow.end_extension(people(app, "obsluga@example.com"), lic.id, ext.id)
         with pytest.raises(Refused) as refused:
@@ -274,8 +301,12 @@ def test_a_service_is_turned_on_with_its_terms_and_off(app, client, anna, staff)
     assert bob.client.post(f"/firmy/{cid}/uslugi/ksef", data={"akcja": "wylacz"}).status_code == 403
     assert bob.client.get(f"/firmy/{cid}/uslugi").status_code == 200
     # Not included in any licence: refused.
-    assert client.post(f"/firmy/{cid}/uslugi/e-dokumenty",
-                       data={"akcja": "wlacz", "accept": "y", "version": "2026-11-01"}).status_code == 422
+    assert (
+        client.post(
+            f"/firmy/{cid}/uslugi/e-dokumenty", data={"akcja": "wlacz", "accept": "y", "version": "2026-11-01"}
+        ).status_code
+        == 422
+    )
     assert client.get("/uslugi/ksef/regulamin").status_code == 200
 
 
@@ -344,7 +375,8 @@ def test_a_missed_mark_sends_only_the_latest_due_and_nobody_outside_the_portal(a
     result = runner.invoke(args=["licences", "notify"])
     assert result.exit_code == 0 and "powiadomienia: 1" in result.output
     assert notice_mails() == [
-        "Abonament firmy PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ kończy się za 7 dni"]
+        "Abonament firmy PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ kończy się za 7 dni"
+    ]
 
 
 # --- Odzyskaj uprawnienia administratora ----------------------------------------------------
@@ -359,36 +391,37 @@ def claim_setup(app, anna, staff):
 
 
 def post_claim(client, cid, number, content=PDF, name="oswiadczenie.pdf", path=None):
-    return client.post(path or f"/firmy/{cid}/odzyskaj", content_type="multipart/form-data",
-                       data={"number": number, "statement": (io.BytesIO(content), name)})
+    return client.post(
+        path or f"/firmy/{cid}/odzyskaj",
+        content_type="multipart/form-data",
+        data={"number": number, "statement": (io.BytesIO(content), name)},
+    )
 
 
 def upload_files(app):
     folder = app.instance_path and (app.config["UPLOAD_DIR"] or None)
-    from pathlib import Path
-
     root = Path(folder or Path(app.instance_path) / "uploads") / "claims"
     return sorted(p.name for p in root.glob("*")) if root.exists() else []
 
 
 @pytest.fixture
 def app(tmp_path):
-    from konto import create_app
-    from tests.helpers import make_config
-
     application = create_app(make_config(tmp_path, UPLOAD_DIR=str(tmp_path / "uploads")))
     yield application
     database.close()
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"MZ\x90\x00 not a pdf at all" * 10, "oswiadczenie.pdf", "To nie jest plik PDF"),
-    (b"<html>%PDF-1.4 fake</html>", "skan.pdf", "To nie jest plik PDF"),
-    (PDF, "../../etc/passwd.pdf", "Nazwa pliku jest nieprawidłowa"),
-    (PDF, "..\\..\\windows\\win.ini.pdf", "Nazwa pliku jest nieprawidłowa"),
-    (PDF, "oswiadczenie.exe", "Nazwa pliku jest nieprawidłowa"),
-    (b"", "pusty.pdf", "Plik jest pusty"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"MZ\x90\x00 not a pdf at all" * 10, "oswiadczenie.pdf", "To nie jest plik PDF"),
+        (b"<html>%PDF-1.4 fake</html>", "skan.pdf", "To nie jest plik PDF"),
+        (PDF, "../../etc/passwd.pdf", "Nazwa pliku jest nieprawidłowa"),
+        (PDF, "..\\..\\windows\\win.ini.pdf", "Nazwa pliku jest nieprawidłowa"),
+        (PDF, "oswiadczenie.exe", "Nazwa pliku jest nieprawidłowa"),
+        (b"", "pusty.pdf", "Plik jest pusty"),
+    ],
+)
 def test_a_bad_upload_is_refused_cleanly_and_nothing_is_kept(app, claim_setup, content, name, message):
     lic, bob = claim_setup
     response = post_claim(bob.client, company().id, lic.number, content, name)
@@ -415,8 +448,10 @@ def test_an_oversized_upload_is_refused(app, claim_setup):
 def test_a_wrong_licence_number_is_refused(app, claim_setup, staff):
     lic, bob = claim_setup
     other = issue(app, tax_id="PL9720005007")
-    for number, message in ((numbers.display(other.number), "nie jest numerem licencji tej firmy"),
-                            (lic.number[:-1] + ("0" if lic.number[-1] != "0" else "1"), "znak kontrolny")):
+    for number, message in (
+        (numbers.display(other.number), "nie jest numerem licencji tej firmy"),
+        (lic.number[:-1] + ("0" if lic.number[-1] != "0" else "1"), "znak kontrolny"),
+    ):
         response = post_claim(bob.client, company().id, number)
         assert response.status_code == 422 and message in response.data.decode()
     assert upload_files(app) == []
@@ -452,8 +487,6 @@ def test_the_claim_from_filing_to_approval(app, client, claim_setup, staff):
     client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw")
     with database.connection_context():
         assert AdminClaim.get().objected_at is None
-    from tests.licence_helpers import confirm_password
-
     confirm_password(staff.client)
     approved = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "accept"})
     assert approved.status_code == 303
@@ -474,14 +507,14 @@ def test_an_objection_stops_approval_and_rejection_needs_a_reason(app, client, c
     assert bob.client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw").status_code == 403
     assert client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw").status_code == 303
     clock.travel(timedelta(hours=80))
-    from tests.licence_helpers import confirm_password
-
     confirm_password(staff.client)
     refused = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "accept"})
     assert refused.status_code == 409 and "sprzeciw" in refused.data.decode()
     no_reason = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "reject"})
     assert no_reason.status_code == 422 and "Podaj powód" in no_reason.data.decode()
-    rejected = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "reject", "reason": "Sprzeciw prezesa"})
+    rejected = staff.client.post(
+        f"/obsluga/wnioski/{claim.id}", data={"decyzja": "reject", "reason": "Sprzeciw prezesa"}
+    )
     assert rejected.status_code == 303
     message = mails_to("bob@example.com")[0]
     assert "odrzucony" in message.subject and "Sprzeciw prezesa" in message.text_body
@@ -515,8 +548,6 @@ def test_an_administrator_cannot_claim(app, client, claim_setup):
 
 
 def test_date_helpers_in_the_notice_window():
-    from konto.licences.notices import due_mark
-
     assert [due_mark(d) for d in (31, 30, 8, 7, 1, 0, -1, -30, -31)] == [None, 30, 30, 7, 7, 0, 0, 0, None]
     assert date(2026, 1, 1)  # keeps the import honest for readers: dates are calendar days
 

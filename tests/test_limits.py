@@ -10,12 +10,15 @@ from konto.models import AccessRequest
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
 from konto.models import Email
+from konto.models import Membership
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import comparable
 from tests.helpers import mails_to
 from tests.helpers import make_config
+from tests.licence_helpers import company
+from tests.licence_helpers import make_staff
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "6770002009"
@@ -329,15 +332,11 @@ def test_access_requests_are_limited_per_ip(tmp_path):
 
 
 def test_claims_to_admin_rights_are_limited_per_account(tmp_path):
-    from tests.licence_helpers import company
-
     app = limited_app(tmp_path, CLAIM_USER="2/hour")
     anna = signed_up(app, "anna@example.com")
     anna.add_company(COMPANY)
     bob = signed_up(app, "bob@example.com", ip="10.0.0.2")
     with database.connection_context():
-        from konto.models import Membership
-
         Membership.create(user=User.get(User.email == "bob@example.com"), company=company(), role="member")
     path = f"/firmy/{company().id}/odzyskaj"
     for _ in range(2):
@@ -347,8 +346,6 @@ def test_claims_to_admin_rights_are_limited_per_account(tmp_path):
 
 
 def test_staff_password_confirmations_are_limited(tmp_path):
-    from tests.licence_helpers import make_staff
-
     app = limited_app(tmp_path, STAFF_REAUTH_USER="2/hour")
     ola = make_staff(app, confirm=False)
     for _ in range(2):

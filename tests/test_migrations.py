@@ -11,6 +11,7 @@ from konto import create_app
 from konto import migrations
 from konto.db import database
 from konto.models import ALL_MODELS
+from konto.models import AdminClaim
 from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Email
@@ -100,8 +101,6 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path):
 
 def test_a_table_added_to_the_models_is_created_in_a_database_at_the_newest_version(tmp_path):
     """A new table needs no migration: a database already at LATEST gets it when the app starts."""
-    from konto.models import AdminClaim
-
     create_app(make_config(tmp_path))
     with database.connection_context():
         database.drop_tables([AdminClaim])

@@ -1,6 +1,7 @@
 """Obsługa, the back office: the staff role, re-authentication, access, search, licences, queues, races."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from konto import clock
 from konto import create_app
 from konto.db import database
 from konto.flows import licences as flow
+from konto.flows import staff as staff_flow
 from konto.licences import numbers
 from konto.limits import LIMITS
 from konto.models import AdminClaim
@@ -50,7 +52,10 @@ def anna(journey):
 
 def events(event):
     with database.connection_context():
-        return [(e.user.email, e.detail) for e in AuditEvent.select().where(AuditEvent.event == event).order_by(AuditEvent.id)]
+        return [
+            (e.user.email, e.detail)
+            for e in AuditEvent.select().where(AuditEvent.event == event).order_by(AuditEvent.id)
+        ]
 
 
 # --- the role -----------------------------------------------------------------------------
@@ -102,7 +107,9 @@ def test_outsiders_members_and_plain_accounts_get_nothing_from_the_back_office(a
     outsider = app.test_client()
     for method, path in calls:
         response = getattr(outsider, method)(path)
-        assert response.status_code in (302, 401) and "/logowanie" in response.headers.get("Location", "/logowanie"), path
+        assert response.status_code in (302, 401) and "/logowanie" in response.headers.get("Location", "/logowanie"), (
+            path
+        )
         response = getattr(client, method)(path, data={"decyzja": "accept", "akcja": "revoke", "reason": "x"})
         assert response.status_code == 404, (method, path, response.status_code)
     with database.connection_context():
@@ -128,8 +135,6 @@ def test_staff_routes_refuse_without_a_recent_password(app, anna):
     assert ola.client.get(f"/obsluga/licencje/{ids['licence_id']}").status_code == 200
     # The window is short and not extended by activity.
     clock.travel(timedelta(seconds=app.config["STAFF_REAUTH_WINDOW"] + 1))
-    import time
-
     real = time.time
     try:
         time.time = lambda: real() + app.config["STAFF_REAUTH_WINDOW"] + 1
@@ -146,9 +151,15 @@ def test_a_member_gets_403_on_every_administrator_action(app, client, anna):
     with database.connection_context():
         Membership.create(user=people(app, "bob@example.com"), company=company(), role="member")
     c, lic = ids["company_id"], ids["licence_id"]
-    for path in (f"/firmy/{c}/licencje/{lic}/proba", f"/firmy/{c}/licencje/{lic}/stanowiska/{ids['installation_id']}/zwolnij",
-                 f"/firmy/{c}/uslugi/ksef", f"/firmy/{c}/wnioski/{ids['claim_id']}/sprzeciw"):
-        assert bob.client.post(path, data={"produkt": "lacznik", "akcja": "wlacz", "accept": "y"}).status_code == 403, path
+    for path in (
+        f"/firmy/{c}/licencje/{lic}/proba",
+        f"/firmy/{c}/licencje/{lic}/stanowiska/{ids['installation_id']}/zwolnij",
+        f"/firmy/{c}/uslugi/ksef",
+        f"/firmy/{c}/wnioski/{ids['claim_id']}/sprzeciw",
+    ):
+        assert bob.client.post(path, data={"produkt": "lacznik", "akcja": "wlacz", "accept": "y"}).status_code == 403, (
+            path
+        )
     assert bob.client.get(f"/firmy/{c}/wnioski").status_code == 403
     for path in (f"/firmy/{c}/licencje", f"/firmy/{c}/uslugi", f"/firmy/{c}/odzyskaj"):
         assert bob.client.get(path).status_code == 200, path
@@ -164,7 +175,12 @@ def test_staff_never_see_a_hash_a_token_or_a_secret(app, anna, staff):
         secrets += [AdminClaim.get_by_id(ids["claim_id"]).stored_name, app.config["SECRET_KEY"]]
         secrets = [secret for secret in secrets if len(secret) >= 12]  # the walk's made-up claimant has "x"
     pages = [path for method, path in every_staff_call(app, ids) if method == "get" and not path.endswith(".pdf")]
-    pages += ["/obsluga/?q=anna", "/obsluga/?q=example", f"/obsluga/?q={COMPANY}", f"/obsluga/konta/{people(app, 'anna@example.com').id}"]
+    pages += [
+        "/obsluga/?q=anna",
+        "/obsluga/?q=example",
+        f"/obsluga/?q={COMPANY}",
+        f"/obsluga/konta/{people(app, 'anna@example.com').id}",
+    ]
     for path in pages:
         response = staff.client.get(path)
         assert response.status_code == 200, path
@@ -179,10 +195,15 @@ def test_staff_never_see_a_hash_a_token_or_a_secret(app, anna, staff):
 
 def test_search_finds_accounts_companies_numbers_and_licences(app, anna, staff):
     lic = issue(app)
-    for query, expected in (("anna@", "anna@example.com"), ("PRZYKŁADOWA", "PRZYKŁADOWA SPÓŁKA"),
-                            ("przykładowa", "PRZYKŁADOWA SPÓŁKA"), ("525-000-10-03", "PL5250001003"),
-                            (numbers.display(lic.number).lower(), numbers.display(lic.number)),
-                            ("DE123456788", "firmy nie ma jeszcze w portalu"), ("zzz%_", "Nic nie znaleziono")):
+    for query, expected in (
+        ("anna@", "anna@example.com"),
+        ("PRZYKŁADOWA", "PRZYKŁADOWA SPÓŁKA"),
+        ("przykładowa", "PRZYKŁADOWA SPÓŁKA"),
+        ("525-000-10-03", "PL5250001003"),
+        (numbers.display(lic.number).lower(), numbers.display(lic.number)),
+        ("DE123456788", "firmy nie ma jeszcze w portalu"),
+        ("zzz%_", "Nic nie znaleziono"),
+    ):
         page = staff.client.get("/obsluga/", query_string={"q": query}).data.decode()
         assert expected in page, query
     page = staff.client.get(f"/obsluga/podmioty/{COMPANY}").data.decode()
@@ -198,20 +219,33 @@ def test_search_finds_accounts_companies_numbers_and_licences(app, anna, staff):
 def test_issue_a_licence_to_a_number_not_in_the_portal_then_manage_it(app, staff):
     form = staff.client.get("/obsluga/licencje/nowa?nip=PL9720005007").data.decode()
     assert 'value="PL9720005007"' in form and "Kontor Sprzedaż — Pro" in form
-    bad = staff.client.post("/obsluga/licencje/nowa", data={"tax_id": "PL9720005007", "program": "sprzedaz/pro",
-                                                          "number": "SPDEM-HAQJQ-D6E21"})
+    bad = staff.client.post(
+        "/obsluga/licencje/nowa",
+        data={"tax_id": "PL9720005007", "program": "sprzedaz/pro", "number": "SPDEM-HAQJQ-D6E21"},
+    )
     assert bad.status_code == 422 and "znak kontrolny" in bad.data.decode()
-    wrong_prefix = staff.client.post("/obsluga/licencje/nowa", data={"tax_id": "PL9720005007", "program": "ksiegi/pro",
-                                                                   "number": "SPDEM-HAQJQ-D6E20"})
+    wrong_prefix = staff.client.post(
+        "/obsluga/licencje/nowa",
+        data={"tax_id": "PL9720005007", "program": "ksiegi/pro", "number": "SPDEM-HAQJQ-D6E20"},
+    )
     assert wrong_prefix.status_code == 422 and "zaczynają się od KS" in wrong_prefix.data.decode()
     assert staff.client.post("/obsluga/licencje/nowa", data={"tax_id": "123", "program": "x/y"}).status_code == 422
-    done = staff.client.post("/obsluga/licencje/nowa", data={
-        "tax_id": "972-000-50-07", "program": "sprzedaz/pro", "number": "spdem-haqjq-d6e20", "abonament_until": "2030-01-31"})
+    done = staff.client.post(
+        "/obsluga/licencje/nowa",
+        data={
+            "tax_id": "972-000-50-07",
+            "program": "sprzedaz/pro",
+            "number": "spdem-haqjq-d6e20",
+            "abonament_until": "2030-01-31",
+        },
+    )
     assert done.status_code == 303
     lic = licence("SPDEMHAQJQD6E20")
     assert lic.tax_id == "PL9720005007" and lic.stations == 5 and str(lic.abonament_until) == "2030-01-31"
-    taken = staff.client.post("/obsluga/licencje/nowa", data={"tax_id": "PL9720005007", "program": "sprzedaz/pro",
-                                                            "number": "SPDEM-HAQJQ-D6E20"})
+    taken = staff.client.post(
+        "/obsluga/licencje/nowa",
+        data={"tax_id": "PL9720005007", "program": "sprzedaz/pro", "number": "SPDEM-HAQJQ-D6E20"},
+    )
     assert taken.status_code == 422 and "już istnieje" in taken.data.decode()
     path = f"/obsluga/licencje/{lic.id}"
     assert staff.client.post(path + "/stan", data={"akcja": "suspend"}).status_code == 422  # a reason is needed
@@ -219,13 +253,19 @@ def test_issue_a_licence_to_a_number_not_in_the_portal_then_manage_it(app, staff
     assert staff.client.post(path + "/stan", data={"akcja": "suspend", "reason": "again"}).status_code == 409
     assert staff.client.post(path + "/stan", data={"akcja": "resume"}).status_code == 303
     assert staff.client.post(path + "/abonament", data={"until": "2031-01-31"}).status_code == 303
-    assert staff.client.post(path + "/rozszerzenia", data={"product": "plus-srebrny", "quantity": "1"}).status_code == 303
+    assert (
+        staff.client.post(path + "/rozszerzenia", data={"product": "plus-srebrny", "quantity": "1"}).status_code == 303
+    )
     assert staff.client.post(path + "/rozszerzenia", data={"product": "plus-zloty", "quantity": "1"}).status_code == 303
     assert staff.client.post(path + "/rozszerzenia", data={"product": "stanowiska", "quantity": "2"}).status_code == 303
     assert staff.client.post(path + "/rozszerzenia", data={"product": "lacznik", "quantity": "3"}).status_code == 303
     with database.connection_context():
-        live = {e.product.code: e.quantity for e in LicenceExtension.select().where(
-            (LicenceExtension.licence == lic.id) & LicenceExtension.ended_at.is_null())}
+        live = {
+            e.product.code: e.quantity
+            for e in LicenceExtension.select().where(
+                (LicenceExtension.licence == lic.id) & LicenceExtension.ended_at.is_null()
+            )
+        }
         assert live == {"plus-zloty": 1, "stanowiska": 2, "lacznik": 3}  # the higher PLUS replaced the lower
         assert flow.stations_total(Licence.get_by_id(lic.id)) == 7
         ext = LicenceExtension.get((LicenceExtension.licence == lic.id) & (LicenceExtension.quantity == 2))
@@ -234,11 +274,34 @@ def test_issue_a_licence_to_a_number_not_in_the_portal_then_manage_it(app, staff
     page = staff.client.get(path).data.decode()
     assert "unieważniona" in page and "Zwrot programu" in page
     with database.connection_context():
-        history = [e.event for e in LicenceEvent.select().where(LicenceEvent.licence == lic.id).order_by(LicenceEvent.id)]
-    assert history == ["issued", "suspended", "resumed", "abonament_renewed", "extension_added", "extension_added",
-                       "extension_added", "extension_added", "extension_ended", "revoked"]
-    staff_events = [e for e in ("licence_issued", "licence_suspended", "licence_resumed", "abonament_renewed",
-                                "extension_added", "extension_ended", "licence_revoked") if events(e)]
+        history = [
+            e.event for e in LicenceEvent.select().where(LicenceEvent.licence == lic.id).order_by(LicenceEvent.id)
+        ]
+    assert history == [
+        "issued",
+        "suspended",
+        "resumed",
+        "abonament_renewed",
+        "extension_added",
+        "extension_added",
+        "extension_added",
+        "extension_added",
+        "extension_ended",
+        "revoked",
+    ]
+    staff_events = [
+        e
+        for e in (
+            "licence_issued",
+            "licence_suspended",
+            "licence_resumed",
+            "abonament_renewed",
+            "extension_added",
+            "extension_ended",
+            "licence_revoked",
+        )
+        if events(e)
+    ]
     assert len(staff_events) == 7
     assert all(who == "obsluga@example.com" for who, _d in events("licence_revoked"))
     log = staff.client.get("/obsluga/dziennik").data.decode()
@@ -257,7 +320,10 @@ def test_a_pending_licence_becomes_active_when_its_registration_is_accepted(app,
     assert staff.client.post(f"/obsluga/rejestracje/{row.id}", data={"decyzja": "accept"}).status_code == 303
     assert licence(lic.id).status == "active"
     assert "Rejestracja licencji przyjęta" == mails_to("anna@example.com")[0].subject
-    assert staff.client.post(f"/obsluga/rejestracje/{row.id}", data={"decyzja": "reject", "reason": "x"}).status_code == 303
+    assert (
+        staff.client.post(f"/obsluga/rejestracje/{row.id}", data={"decyzja": "reject", "reason": "x"}).status_code
+        == 303
+    )
     with database.connection_context():
         assert Installation.get_by_id(row.id).status == "active"  # one decision
 
@@ -268,8 +334,11 @@ def test_a_pending_licence_becomes_active_when_its_registration_is_accepted(app,
 @pytest.fixture
 def server(tmp_path):
     limits = {f"RATELIMIT_{name}": "10000/hour" for name in LIMITS}
-    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None,
-                                 UPLOAD_DIR=str(tmp_path / "uploads"), **limits))
+    app = create_app(
+        make_config(
+            tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, UPLOAD_DIR=str(tmp_path / "uploads"), **limits
+        )
+    )
     live = LiveServer(app)
     yield live
     live.stop()
@@ -279,14 +348,10 @@ def server(tmp_path):
 def staff_browser(server, email):
     browser = Browser(server.url).sign_up(email)
     with server.app.app_context(), database.connection_context():
-        from konto.flows import staff as staff_flow
-
         staff_flow.grant(email)
     response = browser.post("/obsluga/potwierdz?next=/obsluga/", {"password": PASSWORD})
     assert response.status_code == 303
     return browser
-
-
 
 
 def prepared(browser, path, token_from, data):
@@ -307,8 +372,12 @@ def test_two_staff_accepting_the_same_registration_make_one_decision(server):
         rows = [flow.request_registration(anna, company(), lic.number, f"i{n}", f"PC{n}") for n in range(2)]
     for _round in range(3):
         # The same item from two desks: one decision, one e-mail.
-        results = run_together([prepared(b, f"/obsluga/rejestracje/{rows[0].id}", "/obsluga/rejestracje", {"decyzja": "accept"})
-                        for b in (first, second)])
+        results = run_together(
+            [
+                prepared(b, f"/obsluga/rejestracje/{rows[0].id}", "/obsluga/rejestracje", {"decyzja": "accept"})
+                for b in (first, second)
+            ]
+        )
         assert all(getattr(r, "status_code", 500) == 303 for r in results), results
         with database.connection_context():
             assert Installation.get_by_id(rows[0].id).status == "active"
@@ -319,11 +388,18 @@ def test_two_staff_accepting_the_same_registration_make_one_decision(server):
         Installation.update(status="released").where(Installation.id == rows[0].id).execute()
     with in_request(app):
         third = flow.request_registration(anna, company(), lic.number, "i9", "PC9")
-    results = run_together([prepared(first, f"/obsluga/rejestracje/{rows[1].id}", "/obsluga/rejestracje", {"decyzja": "accept"}),
-                    prepared(second, f"/obsluga/rejestracje/{third.id}", "/obsluga/rejestracje", {"decyzja": "accept"})])
+    results = run_together(
+        [
+            prepared(first, f"/obsluga/rejestracje/{rows[1].id}", "/obsluga/rejestracje", {"decyzja": "accept"}),
+            prepared(second, f"/obsluga/rejestracje/{third.id}", "/obsluga/rejestracje", {"decyzja": "accept"}),
+        ]
+    )
     assert all(getattr(r, "status_code", 500) == 303 for r in results), results
     with database.connection_context():
-        assert Installation.select().where((Installation.licence == lic.id) & (Installation.status == "active")).count() == 1
+        assert (
+            Installation.select().where((Installation.licence == lic.id) & (Installation.status == "active")).count()
+            == 1
+        )
 
 
 def test_two_staff_deciding_the_same_claim_make_one_decision(server):
@@ -338,17 +414,28 @@ def test_two_staff_deciding_the_same_claim_make_one_decision(server):
         Membership.create(user=people(app, "bob@example.com"), company=company(), role="member")
         cid = company().id
     token = bob.token(f"/firmy/{cid}/odzyskaj")
-    filed = bob.session.post(f"{server.url}/firmy/{cid}/odzyskaj", data={"csrf_token": token, "number": lic.number},
-                             files={"statement": ("o.pdf", PDF, "application/pdf")}, allow_redirects=False, timeout=60)
+    filed = bob.session.post(
+        f"{server.url}/firmy/{cid}/odzyskaj",
+        data={"csrf_token": token, "number": lic.number},
+        files={"statement": ("o.pdf", PDF, "application/pdf")},
+        allow_redirects=False,
+        timeout=60,
+    )
     assert filed.status_code == 200 and "Wniosek wysłany" in filed.text
     with database.connection_context():
         claim = AdminClaim.get()
     clock.travel(timedelta(hours=73))
-    results = run_together([
-        prepared(first, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}", {"decyzja": "accept"}),
-        prepared(second, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}",
-                 {"decyzja": "reject", "reason": "Brak podpisu"}),
-    ])
+    results = run_together(
+        [
+            prepared(first, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}", {"decyzja": "accept"}),
+            prepared(
+                second,
+                f"/obsluga/wnioski/{claim.id}",
+                f"/obsluga/wnioski/{claim.id}",
+                {"decyzja": "reject", "reason": "Brak podpisu"},
+            ),
+        ]
+    )
     codes = sorted(getattr(r, "status_code", 500) for r in results)
     assert codes == [303, 409], results
     with database.connection_context():
@@ -367,4 +454,3 @@ def test_registrations_and_staff_pages_are_in_polish_and_clean(app, anna, staff)
         page = staff.client.get(path).data.decode()
         assert '<html lang="pl">' in page
         assert not re.search(r"<script>(?!</script>)|style=\"", page), path
-

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from konto import create_app
 from konto.db import database
@@ -13,10 +14,10 @@ from konto.models import CompanyDraft
 from konto.models import User
 from konto.models import UserSession
 from tests.helpers import PASSWORD
-from tests.licence_helpers import licence_objects
 from tests.helpers import Journey
 from tests.helpers import make_config
 from tests.helpers import user
+from tests.licence_helpers import licence_objects
 
 HX = {"HX-Request": "true"}
 
@@ -316,8 +317,6 @@ def test_every_page_needing_login_redirects_strangers(app, client):
 
 
 def test_a_multipart_part_without_a_readable_name_is_refused_not_a_crash(csrf_app):
-    from werkzeug.datastructures import MultiDict
-
     client = csrf_app.test_client()
     response = client.post("/logowanie", data=MultiDict([("\r", "")]), content_type="multipart/form-data")
     assert response.status_code == 400

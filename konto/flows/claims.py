@@ -23,22 +23,18 @@ from peewee import IntegrityError
 from konto import audit
 from konto import clock
 from konto import permissions
-from konto.links import external_url
 from konto.db import write_transaction
 from konto.flows import Refused
+from konto.flows.licences import clean_reason
 from konto.licences import history
 from konto.licences import numbers
+from konto.links import external_url
 from konto.mail import send_email
 from konto.models import AdminClaim
 from konto.models import Licence
 from konto.models import Membership
 from konto.models import User
 
-SETTINGS = {
-    "CLAIM_UPLOAD_MAX": 5 * 1024 * 1024,  # bytes of the statement PDF
-    "CLAIM_OBJECTION_HOURS": 72,
-    "UPLOAD_DIR": None,  # None: <instance>/uploads
-}
 STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{20,60}\.pdf$")
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|\.\.")
 _CHUNK = 64 * 1024
@@ -62,7 +58,13 @@ def check_file_name(name):
     if not name or not name.strip():
         raise Refused("FILE_REQUIRED", _("Dołącz podpisane oświadczenie (plik PDF)."))
     if len(name) > 200 or _BAD_NAME.search(name) or not name.lower().endswith(".pdf"):
-        raise Refused("BAD_FILE_NAME", _("Nazwa pliku jest nieprawidłowa. Zapisz oświadczenie jako zwykły plik .pdf (np. oswiadczenie.pdf) i wybierz go jeszcze raz."))
+        raise Refused(
+            "BAD_FILE_NAME",
+            _(
+                "Nazwa pliku jest nieprawidłowa. Zapisz oświadczenie jako zwykły plik .pdf "
+                "(np. oswiadczenie.pdf) i wybierz go jeszcze raz."
+            ),
+        )
     return name.strip()
 
 
@@ -90,7 +92,9 @@ def _store(stream):
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise Refused("FILE_TOO_LARGE", _("Plik jest za duży: najwyżej %(mb)s MB.", mb=_megabytes(limit)), status=413)
+                    raise Refused(
+                        "FILE_TOO_LARGE", _("Plik jest za duży: najwyżej %(mb)s MB.", mb=_megabytes(limit)), status=413
+                    )
                 if len(head) < 1024:
                     head += chunk[: 1024 - len(head)]
                 tail = (tail + chunk)[-1024:]
@@ -118,10 +122,13 @@ def file_claim(user, company, number, stream, file_name):
         number = numbers.parse(number)
     except numbers.InvalidNumber as error:
         raise Refused("INVALID_NUMBER", str(error)) from None
-    licence = Licence.get_or_none((Licence.number == number) & (Licence.tax_id == company.tax_id)
-                                  & (Licence.status != "revoked"))
+    licence = Licence.get_or_none(
+        (Licence.number == number) & (Licence.tax_id == company.tax_id) & (Licence.status != "revoked")
+    )
     if licence is None:
-        raise Refused("LICENCE_NOT_FOUND", _("Ten numer nie jest numerem licencji tej firmy. Sprawdź go na dokumencie zakupu."))
+        raise Refused(
+            "LICENCE_NOT_FOUND", _("Ten numer nie jest numerem licencji tej firmy. Sprawdź go na dokumencie zakupu.")
+        )
     file_name = check_file_name(file_name)
     stored_name, size, sha256 = _store(stream)
     try:
@@ -129,19 +136,40 @@ def file_claim(user, company, number, stream, file_name):
             now = clock.now()
             admins = history.admins_of(company)
             claim = AdminClaim.create(
-                company=company, claimant=user.id, licence=licence, stored_name=stored_name,
-                original_name=file_name, size=size, sha256=sha256, created_at=now, admins_told=len(admins),
+                company=company,
+                claimant=user.id,
+                licence=licence,
+                stored_name=stored_name,
+                original_name=file_name,
+                size=size,
+                sha256=sha256,
+                created_at=now,
+                admins_told=len(admins),
                 object_until=now + timedelta(hours=current_app.config["CLAIM_OBJECTION_HOURS"]),
             )
             history.record(company.tax_id, "claim_filed", user, None, user.full_name)
             audit.record("claim_filed", user, company.tax_id)
             for admin in admins:
-                send_email(admin.email, _("Wniosek o uprawnienia administratora firmy %(name)s", name=company.name),
-                           "claim_filed", user=admin, claimant=user, company=company, claim=claim,
-                           hours=current_app.config["CLAIM_OBJECTION_HOURS"],
-                           link=external_url("licences.claims", company_id=company.id))
-            send_email(user.email, _("Przyjęliśmy Twój wniosek o uprawnienia administratora"), "claim_received",
-                       user=user, company=company, admins=len(admins), hours=current_app.config["CLAIM_OBJECTION_HOURS"])
+                send_email(
+                    admin.email,
+                    _("Wniosek o uprawnienia administratora firmy %(name)s", name=company.name),
+                    "claim_filed",
+                    user=admin,
+                    claimant=user,
+                    company=company,
+                    claim=claim,
+                    hours=current_app.config["CLAIM_OBJECTION_HOURS"],
+                    link=external_url("licences.claims", company_id=company.id),
+                )
+            send_email(
+                user.email,
+                _("Przyjęliśmy Twój wniosek o uprawnienia administratora"),
+                "claim_received",
+                user=user,
+                company=company,
+                admins=len(admins),
+                hours=current_app.config["CLAIM_OBJECTION_HOURS"],
+            )
     except IntegrityError:
         stored_path(stored_name).unlink(missing_ok=True)
         raise Refused("CLAIM_PENDING", _("Twój wniosek dla tej firmy już czeka na rozpatrzenie."), status=409) from None
@@ -166,8 +194,11 @@ def object_to_claim(user, company, claim_id):
             raise Refused("ALREADY_DECIDED", _("Ten wniosek został już rozpatrzony."), status=409)
         if clock.now() > claim.object_until:
             raise Refused("TOO_LATE", _("Czas na sprzeciw minął."), status=409)
-        changed = AdminClaim.update(objected_at=clock.now(), objected_by=user.id).where(
-            (AdminClaim.id == claim.id) & AdminClaim.objected_at.is_null() & (AdminClaim.status == "pending")).execute()
+        changed = (
+            AdminClaim.update(objected_at=clock.now(), objected_by=user.id)
+            .where((AdminClaim.id == claim.id) & AdminClaim.objected_at.is_null() & (AdminClaim.status == "pending"))
+            .execute()
+        )
         if changed:
             history.record(company.tax_id, "claim_objected", user, None, user.full_name)
             audit.record("claim_objected", user, company.tax_id)
@@ -180,15 +211,15 @@ def can_approve(claim, now=None):
     if claim.objected_at is not None:
         return False, _("Administrator firmy zgłosił sprzeciw: wniosek można tylko odrzucić.")
     if claim.admins_told and now < claim.object_until:
-        return False, _("Administratorzy mają czas na sprzeciw do %(at)s UTC.", at=claim.object_until.strftime("%Y-%m-%d %H:%M"))
+        return False, _(
+            "Administratorzy mają czas na sprzeciw do %(at)s UTC.", at=claim.object_until.strftime("%Y-%m-%d %H:%M")
+        )
     return True, None
 
 
 def decide_claim(staff, claim_id, approve, reason=""):
     """Approve (the claimant becomes an administrator) or reject a claim: one decision."""
-    from konto.flows.licences import _reason
-
-    reason = _reason(reason, required=not approve)
+    reason = clean_reason(reason, required=not approve)
     with write_transaction():
         claim = AdminClaim.get_or_none(AdminClaim.id == claim_id)
         if claim is None:
@@ -199,28 +230,59 @@ def decide_claim(staff, claim_id, approve, reason=""):
             ok, why = can_approve(claim)
             if not ok:
                 raise Refused("NOT_YET", why, status=409)
-        decided = AdminClaim.update(
-            status="approved" if approve else "rejected", decided_at=clock.now(), decided_by=staff.id, reason=reason,
-        ).where((AdminClaim.id == claim.id) & (AdminClaim.status == "pending")).execute()
+        decided = (
+            AdminClaim.update(
+                status="approved" if approve else "rejected",
+                decided_at=clock.now(),
+                decided_by=staff.id,
+                reason=reason,
+            )
+            .where((AdminClaim.id == claim.id) & (AdminClaim.status == "pending"))
+            .execute()
+        )
         if not decided:
             raise Refused("ALREADY_DECIDED", _("Ten wniosek został już rozpatrzony."), status=409)
         company = claim.company
         claimant = User.get_by_id(claim.claimant_id)
         admins = history.admins_of(company)
         if approve:
-            if not Membership.update(role="admin").where(
-                    (Membership.user == claimant.id) & (Membership.company == company.id)).execute():
+            if (
+                not Membership.update(role="admin")
+                .where((Membership.user == claimant.id) & (Membership.company == company.id))
+                .execute()
+            ):
                 Membership.create(user=claimant, company=company, role="admin", contact_email=claimant.email)
-        history.record(company.tax_id, "claim_approved" if approve else "claim_rejected", staff, None,
-                       reason or claimant.full_name, by_staff=True)
+        history.record(
+            company.tax_id,
+            "claim_approved" if approve else "claim_rejected",
+            staff,
+            None,
+            reason or claimant.full_name,
+            by_staff=True,
+        )
         audit.record("claim_approved" if approve else "claim_rejected", staff, f"{company.tax_id}: {claimant.email}")
         link = external_url("companies.show", company_id=company.id)
-        send_email(claimant.email,
-                   _("Wniosek o uprawnienia administratora: przyjęty") if approve
-                   else _("Wniosek o uprawnienia administratora: odrzucony"),
-                   "claim_decided", user=claimant, company=company, approved=approve, reason=reason, link=link)
+        send_email(
+            claimant.email,
+            _("Wniosek o uprawnienia administratora: przyjęty")
+            if approve
+            else _("Wniosek o uprawnienia administratora: odrzucony"),
+            "claim_decided",
+            user=claimant,
+            company=company,
+            approved=approve,
+            reason=reason,
+            link=link,
+        )
         if approve:
             for admin in admins:
-                send_email(admin.email, _("Nowy administrator firmy %(name)s", name=company.name), "claim_approved_admins",
-                           user=admin, claimant=claimant, company=company, link=link)
+                send_email(
+                    admin.email,
+                    _("Nowy administrator firmy %(name)s", name=company.name),
+                    "claim_approved_admins",
+                    user=admin,
+                    claimant=claimant,
+                    company=company,
+                    link=link,
+                )
     return AdminClaim.get_by_id(claim.id)

@@ -22,7 +22,6 @@ from peewee import IntegrityError
 from konto import audit
 from konto import clock
 from konto import permissions
-from konto.links import external_url
 from konto.db import database
 from konto.db import is_sqlite
 from konto.db import write_transaction
@@ -30,6 +29,7 @@ from konto.flows import Refused
 from konto.licences import history
 from konto.licences import numbers
 from konto.licences import status
+from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Edition
 from konto.models import Installation
@@ -59,7 +59,8 @@ def _licence_for_update(licence_id):
 
 def _live_extensions(licence):
     return list(
-        LicenceExtension.select(LicenceExtension, Product).join(Product)
+        LicenceExtension.select(LicenceExtension, Product)
+        .join(Product)
         .where((LicenceExtension.licence == licence) & LicenceExtension.ended_at.is_null())
     )
 
@@ -76,12 +77,21 @@ def _tell_admins(licence, subject, message, reason=None):
     """E-mail the administrators of the licence's company, when the company is in the portal."""
     company = history.company_of(licence.tax_id)
     for admin in history.admins_of(company):
-        send_email(admin.email, subject, "licence_changed", user=admin, company=company, licence=licence,
-                   number=numbers.masked(licence.number), message=message, reason=reason,
-                   link=external_url("licences.index", company_id=company.id))
+        send_email(
+            admin.email,
+            subject,
+            "licence_changed",
+            user=admin,
+            company=company,
+            licence=licence,
+            number=numbers.masked(licence.number),
+            message=message,
+            reason=reason,
+            link=external_url("licences.index", company_id=company.id),
+        )
 
 
-def _reason(text, required):
+def clean_reason(text, required):
     text = _CONTROL.sub(" ", text or "").strip()
     if required and not text:
         raise Refused("REASON_REQUIRED", _("Podaj powód: klient go zobaczy."))
@@ -93,13 +103,23 @@ def _reason(text, required):
 # --- the back office ---------------------------------------------------------------------
 
 
-def issue(staff, tax_id, product_code, edition_code, stations, valid_until=None, abonament_until=None,
-          number=None, pending=False):
+def issue(
+    staff,
+    tax_id,
+    product_code,
+    edition_code,
+    stations,
+    valid_until=None,
+    abonament_until=None,
+    number=None,
+    pending=False,
+):
     """Issue a licence to a taxpayer (canonical VATIN); returns it. A number typed by staff is
     checked (format and check character); without one a new number is made."""
     product = Product.get_or_none((Product.code == product_code) & (Product.kind == "program") & Product.offered)
     edition = product and Edition.get_or_none(
-        (Edition.product == product) & (Edition.code == edition_code) & Edition.offered)
+        (Edition.product == product) & (Edition.code == edition_code) & Edition.offered
+    )
     if product is None or edition is None:
         raise Refused("UNKNOWN_PRODUCT", _("Wybierz program i edycję z katalogu."))
     if not isinstance(stations, int) or not 1 <= stations <= 999:
@@ -107,21 +127,41 @@ def issue(staff, tax_id, product_code, edition_code, stations, valid_until=None,
     if number is not None:
         number = numbers.parse(number)
         if number[:2] != product.prefix:
-            raise Refused("WRONG_PREFIX", _("Numery licencji programu %(name)s zaczynają się od %(prefix)s.",
-                                            name=product.name, prefix=product.prefix))
+            raise Refused(
+                "WRONG_PREFIX",
+                _(
+                    "Numery licencji programu %(name)s zaczynają się od %(prefix)s.",
+                    name=product.name,
+                    prefix=product.prefix,
+                ),
+            )
     for _attempt in range(5):
         candidate = number or numbers.generate(product.prefix)
         try:
             with write_transaction():
                 licence = Licence.create(
-                    number=candidate, tax_id=tax_id, product=product, edition=edition, stations=stations,
-                    status="pending" if pending else "active", valid_until=valid_until,
-                    abonament_until=abonament_until, issued_by=staff.id, issued_at=clock.now(),
+                    number=candidate,
+                    tax_id=tax_id,
+                    product=product,
+                    edition=edition,
+                    stations=stations,
+                    status="pending" if pending else "active",
+                    valid_until=valid_until,
+                    abonament_until=abonament_until,
+                    issued_by=staff.id,
+                    issued_at=clock.now(),
                 )
                 history.record(tax_id, "issued", staff, licence, f"{product.name} {edition.name}", by_staff=True)
                 audit.record("licence_issued", staff, f"{candidate} → {tax_id}")
-                _tell_admins(licence, _("Nowa licencja dla firmy"), _("Obsługa wystawiła dla Twojej firmy licencję %(product)s %(edition)s.",
-                                                                         product=product.name, edition=edition.name))
+                _tell_admins(
+                    licence,
+                    _("Nowa licencja dla firmy"),
+                    _(
+                        "Obsługa wystawiła dla Twojej firmy licencję %(product)s %(edition)s.",
+                        product=product.name,
+                        edition=edition.name,
+                    ),
+                )
             return licence
         except IntegrityError:
             if number is not None:
@@ -149,17 +189,24 @@ def change_status(staff, licence_id, action, reason=""):
     if action not in TRANSITIONS:
         raise Refused("UNKNOWN_ACTION", _("Nieznana czynność."))
     sources, target, event, audit_event, needs_reason = TRANSITIONS[action]
-    reason = _reason(reason, needs_reason)
+    reason = clean_reason(reason, needs_reason)
     with write_transaction():
         licence = _licence_for_update(licence_id)
-        changed = Licence.update(status=target, reason=reason if target in ("suspended", "revoked") else None).where(
-            (Licence.id == licence.id) & Licence.status.in_(sources)).execute()
+        changed = (
+            Licence.update(status=target, reason=reason if target in ("suspended", "revoked") else None)
+            .where((Licence.id == licence.id) & Licence.status.in_(sources))
+            .execute()
+        )
         if not changed:
-            raise Refused("WRONG_STATE", _("Tej czynności nie można wykonać dla licencji w obecnym stanie."), status=409)
+            raise Refused(
+                "WRONG_STATE", _("Tej czynności nie można wykonać dla licencji w obecnym stanie."), status=409
+            )
         history.record(licence.tax_id, event, staff, licence, reason, by_staff=True)
         audit.record(audit_event, staff, f"{licence.number}: {reason or ''}".strip(": "))
         licence.status, licence.reason = target, reason
-        _tell_admins(licence, _("Zmiana licencji: %(state)s", state=status.LICENCE_LABELS[target]), _TOLD[action](), reason)
+        _tell_admins(
+            licence, _("Zmiana licencji: %(state)s", state=status.LICENCE_LABELS[target]), _TOLD[action](), reason
+        )
     return licence
 
 
@@ -194,12 +241,22 @@ def add_extension(staff, licence_id, product_code, quantity=1, valid_until=None)
             raise Refused("BAD_QUANTITY", _("Liczba: od 1 do 999."))
         now = clock.now()
         live = _live_extensions(licence)
-        replaced = [e for e in live if (product.kind == "plus" and e.product.kind == "plus")
-                    or (product.kind == "module" and e.product_id == product.id)]
+        replaced = [
+            e
+            for e in live
+            if (product.kind == "plus" and e.product.kind == "plus")
+            or (product.kind == "module" and e.product_id == product.id)
+        ]
         for old in replaced:
             LicenceExtension.update(ended_at=now).where(LicenceExtension.id == old.id).execute()
-        extension = LicenceExtension.create(licence=licence, product=product, quantity=quantity,
-                                            valid_until=valid_until, created_by=staff.id, created_at=now)
+        extension = LicenceExtension.create(
+            licence=licence,
+            product=product,
+            quantity=quantity,
+            valid_until=valid_until,
+            created_by=staff.id,
+            created_at=now,
+        )
         detail = product.name if product.kind == "plus" else f"{product.name} × {quantity}"
         history.record(licence.tax_id, "extension_added", staff, licence, detail, by_staff=True)
         audit.record("extension_added", staff, f"{licence.number}: {detail}")
@@ -210,11 +267,15 @@ def end_extension(staff, licence_id, extension_id):
     with write_transaction():
         licence = _licence_for_update(licence_id)
         extension = LicenceExtension.get_or_none(
-            (LicenceExtension.id == extension_id) & (LicenceExtension.licence == licence))
+            (LicenceExtension.id == extension_id) & (LicenceExtension.licence == licence)
+        )
         if extension is None:
             raise Refused("NOT_FOUND", _("Nie ma takiego rozszerzenia."), status=404)
-        ended = LicenceExtension.update(ended_at=clock.now()).where(
-            (LicenceExtension.id == extension.id) & LicenceExtension.ended_at.is_null()).execute()
+        ended = (
+            LicenceExtension.update(ended_at=clock.now())
+            .where((LicenceExtension.id == extension.id) & LicenceExtension.ended_at.is_null())
+            .execute()
+        )
         if not ended:
             raise Refused("WRONG_STATE", _("To rozszerzenie jest już zakończone."), status=409)
         history.record(licence.tax_id, "extension_ended", staff, licence, extension.product.name, by_staff=True)
@@ -243,7 +304,9 @@ def start_trial(user, company, licence_id, product_code):
         licence = _company_licence(user, company, licence_id)
         today = clock.today()
         if not status.usable(licence, today):
-            raise Refused("LICENCE_NOT_USABLE", _("Okres próbny można rozpocząć tylko dla aktywnej licencji."), status=409)
+            raise Refused(
+                "LICENCE_NOT_USABLE", _("Okres próbny można rozpocząć tylko dla aktywnej licencji."), status=409
+            )
         product = Product.get_or_none((Product.code == product_code) & (Product.kind == "module") & Product.offered)
         if product is None or not product.trial_days or licence.product.code not in (product.applies_to or []):
             raise Refused("NO_TRIAL", _("To rozszerzenie nie ma okresu próbnego dla tego programu."), status=404)
@@ -253,11 +316,23 @@ def start_trial(user, company, licence_id, product_code):
             with database.atomic():  # a savepoint: the unique index says "once"
                 TrialUse.create(licence=licence, product=product, started_by=user.id, started_at=clock.now())
         except IntegrityError:
-            raise Refused("TRIAL_USED", _("Okres próbny %(name)s został już wykorzystany dla tej licencji. Nie można go rozpocząć ponownie.",
-                                          name=product.name), status=409) from None
+            raise Refused(
+                "TRIAL_USED",
+                _(
+                    "Okres próbny %(name)s został już wykorzystany dla tej licencji. Nie można go rozpocząć ponownie.",
+                    name=product.name,
+                ),
+                status=409,
+            ) from None
         until = today + timedelta(days=product.trial_days - 1)
-        extension = LicenceExtension.create(licence=licence, product=product, quantity=product.seats or 1,
-                                            trial_until=until, created_by=user.id, created_at=clock.now())
+        extension = LicenceExtension.create(
+            licence=licence,
+            product=product,
+            quantity=product.seats or 1,
+            trial_until=until,
+            created_by=user.id,
+            created_at=clock.now(),
+        )
         detail = _("%(name)s do %(date)s", name=product.name, date=until.strftime("%d.%m.%Y"))
         history.record(licence.tax_id, "trial_started", user, licence, detail)
         audit.record("trial_started", user, f"{numbers.masked(licence.number)}: {product.name}")
@@ -269,7 +344,9 @@ def _clean_machine_name(text):
     if not text:
         raise Refused("MACHINE_NAME_REQUIRED", _("Podaj nazwę komputera."))
     if len(text) > MACHINE_NAME_MAX:
-        raise Refused("MACHINE_NAME_TOO_LONG", _("Nazwa komputera może mieć najwyżej %(n)d znaków.", n=MACHINE_NAME_MAX))
+        raise Refused(
+            "MACHINE_NAME_TOO_LONG", _("Nazwa komputera może mieć najwyżej %(n)d znaków.", n=MACHINE_NAME_MAX)
+        )
     return text
 
 
@@ -286,10 +363,14 @@ def request_registration(user, company, number, installation_id, machine_name, s
     except numbers.InvalidNumber as error:
         raise Refused("INVALID_NUMBER", str(error)) from None
     if not INSTALLATION_ID.match(installation_id or ""):
-        raise Refused("INVALID_INSTALLATION_ID", _("Identyfikator instalacji: 1–64 znaki (litery, cyfry, . _ : - { })."))
+        raise Refused(
+            "INVALID_INSTALLATION_ID", _("Identyfikator instalacji: 1–64 znaki (litery, cyfry, . _ : - { }).")
+        )
     machine_name = _clean_machine_name(machine_name)
     with write_transaction():
-        licence = _locked(Licence.select().where((Licence.number == number) & (Licence.tax_id == company.tax_id))).first()
+        licence = _locked(
+            Licence.select().where((Licence.number == number) & (Licence.tax_id == company.tax_id))
+        ).first()
         if licence is None:
             raise Refused("LICENCE_NOT_FOUND", _("Ta firma nie ma licencji o takim numerze."), status=404)
         state = status.licence_state(licence, clock.today())
@@ -297,14 +378,26 @@ def request_registration(user, company, number, installation_id, machine_name, s
             codes = {"revoked": "LICENCE_REVOKED", "suspended": "LICENCE_SUSPENDED", "expired": "LICENCE_EXPIRED"}
             raise Refused(codes[state.code], _("Licencja jest %(state)s.", state=state.label), status=409)
         existing = Installation.get_or_none(
-            (Installation.licence == licence) & (Installation.installation_id == installation_id)
-            & Installation.status.in_(["pending", "active"]))
+            (Installation.licence == licence)
+            & (Installation.installation_id == installation_id)
+            & Installation.status.in_(["pending", "active"])
+        )
         if existing is not None:
             return existing
         if active_installations(licence) >= stations_total(licence):
-            raise Refused("TOO_MANY_INSTALLATIONS", _("Wszystkie stanowiska licencji są zajęte. Zwolnij jedno albo dokup stanowiska."), status=409)
-        installation = Installation.create(licence=licence, installation_id=installation_id, machine_name=machine_name,
-                                           requested_by=user.id, source=source, requested_at=clock.now())
+            raise Refused(
+                "TOO_MANY_INSTALLATIONS",
+                _("Wszystkie stanowiska licencji są zajęte. Zwolnij jedno albo dokup stanowiska."),
+                status=409,
+            )
+        installation = Installation.create(
+            licence=licence,
+            installation_id=installation_id,
+            machine_name=machine_name,
+            requested_by=user.id,
+            source=source,
+            requested_at=clock.now(),
+        )
         history.record(licence.tax_id, "registration_requested", user, licence, machine_name)
         audit.record("installation_requested", user, f"{numbers.masked(licence.number)}: {machine_name}")
     return installation
@@ -312,7 +405,7 @@ def request_registration(user, company, number, installation_id, machine_name, s
 
 def decide_registration(staff, installation_pk, accept, reason=""):
     """Accept or reject a pending registration: exactly one decision, the station rule held."""
-    reason = _reason(reason, required=not accept)
+    reason = clean_reason(reason, required=not accept)
     with write_transaction():
         row = Installation.get_or_none(Installation.id == installation_pk)
         if row is None:
@@ -324,19 +417,40 @@ def decide_registration(staff, installation_pk, accept, reason=""):
         if accept:
             state = status.licence_state(licence, clock.today())
             if state.code not in ("active", "expiring", "pending"):
-                raise Refused("LICENCE_NOT_USABLE", _("Licencja jest %(state)s: rejestracji nie można przyjąć.", state=state.label), status=409)
+                raise Refused(
+                    "LICENCE_NOT_USABLE",
+                    _("Licencja jest %(state)s: rejestracji nie można przyjąć.", state=state.label),
+                    status=409,
+                )
             total = stations_total(licence)
             if active_installations(licence) >= total:
-                raise Refused("TOO_MANY_INSTALLATIONS", _("Licencja ma już %(n)d aktywnych stanowisk z %(n)d. Odrzuć zgłoszenie albo dodaj stanowiska.", n=total), status=409)
-        decided = Installation.update(
-            status="active" if accept else "rejected", decided_at=clock.now(), decided_by=staff.id, reason=reason,
-        ).where((Installation.id == row.id) & (Installation.status == "pending")).execute()
+                raise Refused(
+                    "TOO_MANY_INSTALLATIONS",
+                    _(
+                        "Licencja ma już %(n)d aktywnych stanowisk z %(n)d. Odrzuć zgłoszenie albo dodaj stanowiska.",
+                        n=total,
+                    ),
+                    status=409,
+                )
+        decided = (
+            Installation.update(
+                status="active" if accept else "rejected",
+                decided_at=clock.now(),
+                decided_by=staff.id,
+                reason=reason,
+            )
+            .where((Installation.id == row.id) & (Installation.status == "pending"))
+            .execute()
+        )
         if not decided:
             raise Refused("ALREADY_DECIDED", _("To zgłoszenie zostało już rozpatrzone."), status=409)
         event = "registration_accepted" if accept else "registration_rejected"
         history.record(licence.tax_id, event, staff, licence, reason or row.machine_name, by_staff=True)
-        audit.record("installation_accepted" if accept else "installation_rejected", staff,
-                     f"{licence.number}: {row.machine_name}")
+        audit.record(
+            "installation_accepted" if accept else "installation_rejected",
+            staff,
+            f"{licence.number}: {row.machine_name}",
+        )
         if accept and licence.status == "pending":
             Licence.update(status="active").where(Licence.id == licence.id).execute()
             history.record(licence.tax_id, "activated", staff, licence, None, by_staff=True)
@@ -351,11 +465,19 @@ def _tell_registration(licence, row, accepted, reason):
     if requester is not None and all(p.id != requester.id for p in people):
         people.append(requester)
     for person in people:
-        send_email(person.email,
-                   _("Rejestracja licencji przyjęta") if accepted else _("Rejestracja licencji odrzucona"),
-                   "registration_decided", user=person, company=company, machine=row.machine_name,
-                   number=numbers.masked(licence.number), product=licence.product.name, accepted=accepted,
-                   reason=reason, link=external_url("licences.index", company_id=company.id) if company else None)
+        send_email(
+            person.email,
+            _("Rejestracja licencji przyjęta") if accepted else _("Rejestracja licencji odrzucona"),
+            "registration_decided",
+            user=person,
+            company=company,
+            machine=row.machine_name,
+            number=numbers.masked(licence.number),
+            product=licence.product.name,
+            accepted=accepted,
+            reason=reason,
+            link=external_url("licences.index", company_id=company.id) if company else None,
+        )
 
 
 def release_installation(user, company, licence_id, installation_pk):
@@ -378,8 +500,11 @@ def _release(actor, licence, installation_pk, by_staff):
     row = Installation.get_or_none((Installation.id == installation_pk) & (Installation.licence == licence))
     if row is None:
         raise Refused("NOT_FOUND", _("Nie ma takiej instalacji."), status=404)
-    released = Installation.update(status="released", released_at=clock.now()).where(
-        (Installation.id == row.id) & (Installation.status == "active")).execute()
+    released = (
+        Installation.update(status="released", released_at=clock.now())
+        .where((Installation.id == row.id) & (Installation.status == "active"))
+        .execute()
+    )
     if not released:
         raise Refused("WRONG_STATE", _("To stanowisko nie jest zajęte."), status=409)
     history.record(licence.tax_id, "installation_released", actor, licence, row.machine_name, by_staff=by_staff)

@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from konto import audit
 from konto import clock
 from konto import permissions
+from konto.client import client_agent
+from konto.client import client_ip
 from konto.db import write_transaction
 from konto.flows import Refused
 from konto.licences import history
@@ -24,8 +26,6 @@ from konto.models import LicenceExtension
 from konto.models import Product
 from konto.models import Service
 from konto.models import ServiceTermsAcceptance
-from konto.sessions import client_agent
-from konto.sessions import client_ip
 
 
 @dataclass
@@ -60,7 +60,8 @@ def included_services(tax_id, today=None):
         return set()
     pairs = {(lic.product_id, lic.edition_id) for lic in licences}
     extensions = (
-        LicenceExtension.select(LicenceExtension, Product).join(Product)
+        LicenceExtension.select(LicenceExtension, Product)
+        .join(Product)
         .where(LicenceExtension.licence.in_([lic.id for lic in licences]) & LicenceExtension.ended_at.is_null())
     )
     extension_products = {e.product_id for e in extensions if status.extension_usable(e, today)}
@@ -68,7 +69,9 @@ def included_services(tax_id, today=None):
     for inclusion in Inclusion.select():
         if inclusion.product_id in extension_products:
             found.add(inclusion.service_id)
-        elif any(inclusion.product_id == product and inclusion.edition_id in (None, edition) for product, edition in pairs):
+        elif any(
+            inclusion.product_id == product and inclusion.edition_id in (None, edition) for product, edition in pairs
+        ):
             found.add(inclusion.service_id)
     return found
 
@@ -103,9 +106,13 @@ def enable(user, company, code, accepted_version):
     if service.id not in included_services(company.tax_id):
         raise Refused("NOT_INCLUDED", _("Licencje firmy nie obejmują tej usługi."), status=409)
     if accepted_version != service.terms_version:
-        raise Refused("TERMS_CHANGED", _("Regulamin usługi zmienił się w międzyczasie. Przeczytaj nową wersję i zaakceptuj ją."))
+        raise Refused(
+            "TERMS_CHANGED", _("Regulamin usługi zmienił się w międzyczasie. Przeczytaj nową wersję i zaakceptuj ją.")
+        )
     with write_transaction():
-        row = CompanyService.get_or_none((CompanyService.tax_id == company.tax_id) & (CompanyService.service == service))
+        row = CompanyService.get_or_none(
+            (CompanyService.tax_id == company.tax_id) & (CompanyService.service == service)
+        )
         if row is not None and row.enabled and row.terms_version == service.terms_version:
             return row  # already on with these terms (a double click)
         values = dict(enabled=True, terms_version=service.terms_version, changed_at=clock.now(), changed_by=user.id)
@@ -113,10 +120,22 @@ def enable(user, company, code, accepted_version):
             row = CompanyService.create(tax_id=company.tax_id, service=service, **values)
         else:
             CompanyService.update(**values).where(CompanyService.id == row.id).execute()
-        ServiceTermsAcceptance.create(tax_id=company.tax_id, service=service, version=service.terms_version,
-                                      user=user.id, ip=client_ip(), user_agent=client_agent(), accepted_at=clock.now())
-        history.record(company.tax_id, "service_enabled", user, None,
-                       _("%(name)s (regulamin z %(version)s)", name=service.name, version=service.terms_version))
+        ServiceTermsAcceptance.create(
+            tax_id=company.tax_id,
+            service=service,
+            version=service.terms_version,
+            user=user.id,
+            ip=client_ip(),
+            user_agent=client_agent(),
+            accepted_at=clock.now(),
+        )
+        history.record(
+            company.tax_id,
+            "service_enabled",
+            user,
+            None,
+            _("%(name)s (regulamin z %(version)s)", name=service.name, version=service.terms_version),
+        )
         audit.record("service_enabled", user, f"{company.tax_id}: {service.code} {service.terms_version}")
     return row
 
@@ -124,9 +143,13 @@ def enable(user, company, code, accepted_version):
 def disable(user, company, code):
     service = _admin_and_service(user, company, code)
     with write_transaction():
-        changed = CompanyService.update(enabled=False, changed_at=clock.now(), changed_by=user.id).where(
-            (CompanyService.tax_id == company.tax_id) & (CompanyService.service == service) & CompanyService.enabled
-        ).execute()
+        changed = (
+            CompanyService.update(enabled=False, changed_at=clock.now(), changed_by=user.id)
+            .where(
+                (CompanyService.tax_id == company.tax_id) & (CompanyService.service == service) & CompanyService.enabled
+            )
+            .execute()
+        )
         if changed:
             history.record(company.tax_id, "service_disabled", user, None, service.name)
             audit.record("service_disabled", user, f"{company.tax_id}: {service.code}")

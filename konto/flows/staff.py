@@ -1,7 +1,7 @@
 """The staff role ("Obsługa"): granted and taken away only from the command line."""
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from konto import audit
 from konto.db import database
@@ -44,11 +44,9 @@ def revoke(email):
     return bool(removed)
 
 
-staff_group = AppGroup("staff", help="The back office's staff role (Obsługa).")
-
-
-@staff_group.command("grant")
+@click.command("grant")
 @click.argument("email")
+@with_appcontext
 def grant_command(email):
     """Give the account with this e-mail the staff role."""
     with database.connection_context():
@@ -59,8 +57,9 @@ def grant_command(email):
     click.echo(f"{email}: nadano rolę Obsługi." if created else f"{email}: już ma rolę Obsługi.")
 
 
-@staff_group.command("revoke")
+@click.command("revoke")
 @click.argument("email")
+@with_appcontext
 def revoke_command(email):
     """Take the staff role away from the account with this e-mail."""
     with database.connection_context():
@@ -71,7 +70,8 @@ def revoke_command(email):
     click.echo(f"{email}: odebrano rolę Obsługi." if removed else f"{email}: nie miał roli Obsługi.")
 
 
-@staff_group.command("list")
+@click.command("list")
+@with_appcontext
 def list_command():
     """Print the accounts with the staff role."""
     with database.connection_context():

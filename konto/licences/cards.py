@@ -15,8 +15,12 @@ def licence_rows(query, today):
     extensions = {}
     installations = {}
     if ids:
-        for ext in (LicenceExtension.select(LicenceExtension, Product).join(Product)
-                    .where(LicenceExtension.licence.in_(ids)).order_by(LicenceExtension.id)):
+        for ext in (
+            LicenceExtension.select(LicenceExtension, Product)
+            .join(Product)
+            .where(LicenceExtension.licence.in_(ids))
+            .order_by(LicenceExtension.id)
+        ):
             extensions.setdefault(ext.licence_id, []).append(ext)
         for row in Installation.select().where(Installation.licence.in_(ids)).order_by(Installation.id):
             installations.setdefault(row.licence_id, []).append(row)
@@ -25,15 +29,17 @@ def licence_rows(query, today):
         exts = extensions.get(lic.id, [])
         live = [e for e in exts if e.ended_at is None]
         insts = installations.get(lic.id, [])
-        rows.append({
-            "licence": lic,
-            "state": status.licence_state(lic, today),
-            "abonament": status.abonament_state(lic, today),
-            "extensions": [(e, status.extension_state(e, today)) for e in live],
-            "old_extensions": [e for e in exts if e.ended_at is not None],
-            "installations": insts,
-            "active": sum(1 for i in insts if i.status == "active"),
-            "pending": [i for i in insts if i.status == "pending"],
-            "stations": status.stations_total(lic, live, today),
-        })
+        rows.append(
+            {
+                "licence": lic,
+                "state": status.licence_state(lic, today),
+                "abonament": status.abonament_state(lic, today),
+                "extensions": [(e, status.extension_state(e, today)) for e in live],
+                "old_extensions": [e for e in exts if e.ended_at is not None],
+                "installations": insts,
+                "active": sum(1 for i in insts if i.status == "active"),
+                "pending": [i for i in insts if i.status == "pending"],
+                "stations": status.stations_total(lic, live, today),
+            }
+        )
     return rows

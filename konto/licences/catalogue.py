@@ -62,33 +62,76 @@ def sync(path=CATALOGUE_FILE):
         products = {}
         editions = {}
         for sort, program in enumerate(data.get("program", [])):
-            product = _upsert(Product, Product.code == program["code"], dict(
-                code=program["code"], kind="program", name=program["name"], prefix=program["prefix"],
-                description=program.get("description"), sort=sort, offered=True, applies_to=None))
+            product = _upsert(
+                Product,
+                Product.code == program["code"],
+                dict(
+                    code=program["code"],
+                    kind="program",
+                    name=program["name"],
+                    prefix=program["prefix"],
+                    description=program.get("description"),
+                    sort=sort,
+                    offered=True,
+                    applies_to=None,
+                ),
+            )
             products[product.code] = product
             for order, edition in enumerate(program["editions"]):
-                row = _upsert(Edition, (Edition.product == product) & (Edition.code == edition["code"]), dict(
-                    product=product, code=edition["code"], name=edition["name"], stations=edition["stations"],
-                    sort=order, offered=True))
+                row = _upsert(
+                    Edition,
+                    (Edition.product == product) & (Edition.code == edition["code"]),
+                    dict(
+                        product=product,
+                        code=edition["code"],
+                        name=edition["name"],
+                        stations=edition["stations"],
+                        sort=order,
+                        offered=True,
+                    ),
+                )
                 editions[(product.code, row.code)] = row
         for sort, extension in enumerate(data.get("extension", [])):
-            product = _upsert(Product, Product.code == extension["code"], dict(
-                code=extension["code"], kind=extension["kind"], name=extension["name"],
-                description=extension.get("description"), level=extension.get("level", 0),
-                seats=extension.get("seats"), trial_days=extension.get("trial_days"),
-                applies_to=list(extension.get("applies_to", [])), sort=100 + sort, offered=True, prefix=None))
+            product = _upsert(
+                Product,
+                Product.code == extension["code"],
+                dict(
+                    code=extension["code"],
+                    kind=extension["kind"],
+                    name=extension["name"],
+                    description=extension.get("description"),
+                    level=extension.get("level", 0),
+                    seats=extension.get("seats"),
+                    trial_days=extension.get("trial_days"),
+                    applies_to=list(extension.get("applies_to", [])),
+                    sort=100 + sort,
+                    offered=True,
+                    prefix=None,
+                ),
+            )
             products[product.code] = product
         Inclusion.delete().execute()
         for sort, service in enumerate(data.get("service", [])):
-            row = _upsert(Service, Service.code == service["code"], dict(
-                code=service["code"], name=service["name"], description=service.get("description"),
-                terms_version=service["terms_version"], terms=service["terms"].strip(), sort=sort, offered=True))
+            row = _upsert(
+                Service,
+                Service.code == service["code"],
+                dict(
+                    code=service["code"],
+                    name=service["name"],
+                    description=service.get("description"),
+                    terms_version=service["terms_version"],
+                    terms=service["terms"].strip(),
+                    sort=sort,
+                    offered=True,
+                ),
+            )
             for target in service.get("included_in", []):
                 code, _, edition = target.partition("/")
                 if code not in products or (edition and (code, edition) not in editions):
                     raise ValueError(f"catalogue: service {row.code} is included in unknown {target!r}")
-                Inclusion.create(service=row, product=products[code],
-                                 edition=editions[(code, edition)] if edition else None)
+                Inclusion.create(
+                    service=row, product=products[code], edition=editions[(code, edition)] if edition else None
+                )
         CatalogueState.delete().execute()
         CatalogueState.create(digest=digest, synced_at=utcnow())
     return True

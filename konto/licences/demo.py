@@ -44,9 +44,16 @@ def _licence(spec):
     product = Product.get(Product.code == program)
     edition = Edition.get((Edition.product == product) & (Edition.code == edition_code))
     licence = Licence.create(
-        number=number, tax_id=spec["tax_id"], product=product, edition=edition, stations=spec["stations"],
-        status=spec.get("status", "active"), reason=spec.get("reason"), valid_until=_days(spec.get("valid_days")),
-        abonament_until=_days(spec.get("abonament_days")), issued_at=clock.now() - timedelta(days=400),
+        number=number,
+        tax_id=spec["tax_id"],
+        product=product,
+        edition=edition,
+        stations=spec["stations"],
+        status=spec.get("status", "active"),
+        reason=spec.get("reason"),
+        valid_until=_days(spec.get("valid_days")),
+        abonament_until=_days(spec.get("abonament_days")),
+        issued_at=clock.now() - timedelta(days=400),
     )
     history.record(licence.tax_id, "issued", None, licence, f"{product.name} {edition.name}", by_staff=True)
     if licence.status in ("suspended", "revoked"):
@@ -59,12 +66,23 @@ def _licence(spec):
             values["trial_until"] = _days(trial + extension.trial_days - 1)
             TrialUse.create(licence=licence, product=extension, started_at=clock.now() + timedelta(days=trial))
         LicenceExtension.create(**values)
-        history.record(licence.tax_id, "trial_started" if trial is not None else "extension_added", None, licence,
-                       extension.name, by_staff=trial is None)
+        history.record(
+            licence.tax_id,
+            "trial_started" if trial is not None else "extension_added",
+            None,
+            licence,
+            extension.name,
+            by_staff=trial is None,
+        )
     for index, inst in enumerate(spec.get("installations", [])):
-        row = Installation.create(licence=licence, installation_id=f"demo-{number[-6:]}-{index}",
-                                  machine_name=inst["machine"], status=inst["status"], source="demo",
-                                  decided_at=clock.now() if inst["status"] != "pending" else None)
+        row = Installation.create(
+            licence=licence,
+            installation_id=f"demo-{number[-6:]}-{index}",
+            machine_name=inst["machine"],
+            status=inst["status"],
+            source="demo",
+            decided_at=clock.now() if inst["status"] != "pending" else None,
+        )
         history.record(licence.tax_id, "registration_requested", None, licence, row.machine_name)
     return True
 
@@ -78,8 +96,13 @@ def _staff(instance_path):
         secret.write_text(password)
         secret.chmod(0o600)
         if user is None:
-            user = User.create(email=STAFF_EMAIL, first_name="Ola", last_name="z Obsługi",
-                               password_hash=passwords.hash_password(password), activated_at=clock.now())
+            user = User.create(
+                email=STAFF_EMAIL,
+                first_name="Ola",
+                last_name="z Obsługi",
+                password_hash=passwords.hash_password(password),
+                activated_at=clock.now(),
+            )
             for document in (documents.TERMS, documents.PRIVACY):
                 Consent.create(user=user, document=document, version=documents.VERSIONS[document])
         else:
@@ -96,7 +119,8 @@ def seed(instance_path):
         for spec in data.get("service", []):
             for code in spec["on"]:
                 service = Service.get(Service.code == code)
-                CompanyService.insert(tax_id=spec["tax_id"], service=service, enabled=True,
-                                      terms_version=service.terms_version).on_conflict_ignore().execute()
+                CompanyService.insert(
+                    tax_id=spec["tax_id"], service=service, enabled=True, terms_version=service.terms_version
+                ).on_conflict_ignore().execute()
         email, password = _staff(instance_path)
     return created, email, password

@@ -18,5 +18,6 @@ class ServiceOnForm(BaseForm):
 class ClaimForm(BaseForm):
     number = LicenceNumberField(
         _l("Numer licencji firmy"),
-        description=_l("Z dokumentu zakupu albo z okna „O programie”, np. SPK7M-3Q9XT-4WH2J."))
+        description=_l("Z dokumentu zakupu albo z okna „O programie”, np. SPK7M-3Q9XT-4WH2J."),
+    )
     statement = FileField(_l("Podpisane oświadczenie (PDF)"))

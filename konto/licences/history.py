@@ -53,7 +53,8 @@ def admins_of(company):
     if company is None:
         return []
     return list(
-        User.select().join(Membership)
+        User.select()
+        .join(Membership)
         .where((Membership.company == company) & (Membership.role == "admin"))
         .order_by(User.id)
     )

@@ -21,23 +21,18 @@ from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from konto import clock
-from konto.links import external_url
 from konto.db import database
 from konto.db import write_transaction
 from konto.licences import history
 from konto.licences import numbers
 from konto.licences import status
+from konto.links import external_url
 from konto.mail import send_email
 from konto.models import AbonamentNotice
 from konto.models import Company
 from konto.models import Licence
 
 log = logging.getLogger(__name__)
-
-SETTINGS = {
-    "LICENCE_NOTICES_IN_APP": None,  # None: on in demo mail mode (the app sends them), off otherwise (cron)
-    "LICENCE_NOTICE_INTERVAL": 3600,  # seconds between the app's runs
-}
 
 
 def due_mark(days_left):
@@ -71,23 +66,44 @@ def notify_due(today=None):
         mark = due_mark(days_left)
         if mark is None:
             continue
-        if AbonamentNotice.select().where(
-            (AbonamentNotice.licence == licence.id) & (AbonamentNotice.ends_on == licence.abonament_until)
-            & (AbonamentNotice.mark <= mark)
-        ).exists():
+        if (
+            AbonamentNotice.select()
+            .where(
+                (AbonamentNotice.licence == licence.id)
+                & (AbonamentNotice.ends_on == licence.abonament_until)
+                & (AbonamentNotice.mark <= mark)
+            )
+            .exists()
+        ):
             continue  # this mark (or a later one, which makes it moot) went already
         try:
             with write_transaction():
-                AbonamentNotice.create(licence=licence.id, ends_on=licence.abonament_until, mark=mark, sent_at=clock.now())
+                AbonamentNotice.create(
+                    licence=licence.id, ends_on=licence.abonament_until, mark=mark, sent_at=clock.now()
+                )
                 company = licence.company
                 for admin in history.admins_of(company):
-                    send_email(admin.email, _subject(mark, company), "abonament_notice", user=admin, company=company,
-                               product=licence.product.name, number=numbers.masked(licence.number), mark=mark,
-                               ends_on=licence.abonament_until, days_left=days_left,
-                               renew_until=licence.abonament_until + timedelta(days=status.RENEWAL_WINDOW_DAYS),
-                               link=external_url("licences.index", company_id=company.id))
-                history.record(licence.tax_id, "abonament_notice", None, licence,
-                               _("%(days)d dni przed końcem", days=mark) if mark else _("w dniu końca"))
+                    send_email(
+                        admin.email,
+                        _subject(mark, company),
+                        "abonament_notice",
+                        user=admin,
+                        company=company,
+                        product=licence.product.name,
+                        number=numbers.masked(licence.number),
+                        mark=mark,
+                        ends_on=licence.abonament_until,
+                        days_left=days_left,
+                        renew_until=licence.abonament_until + timedelta(days=status.RENEWAL_WINDOW_DAYS),
+                        link=external_url("licences.index", company_id=company.id),
+                    )
+                history.record(
+                    licence.tax_id,
+                    "abonament_notice",
+                    None,
+                    licence,
+                    _("%(days)d dni przed końcem", days=mark) if mark else _("w dniu końca"),
+                )
             sent += 1
         except IntegrityError:
             continue  # another sender got there first: that one is the notice
@@ -108,7 +124,7 @@ class InAppRunner:
         self.last = time.monotonic()
         try:
             return notify_due()
-        except Exception:  # noqa: BLE001 - a notice run must never break a page
+        except Exception:
             log.exception("licence notices: run failed")
             if not database.is_closed() and database.in_transaction():
                 database.rollback()

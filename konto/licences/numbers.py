@@ -55,7 +55,9 @@ def parse(text):
     if not _SHAPE.match(number):
         raise InvalidNumber("Numer licencji zaczyna się od dwóch liter i zawiera tylko litery i cyfry.")
     if not mod_37_2.is_valid(number):
-        raise InvalidNumber("Ten numer licencji ma błąd (nie zgadza się znak kontrolny). Sprawdź, czy żaden znak nie jest pomylony.")
+        raise InvalidNumber(
+            "Ten numer licencji ma błąd (nie zgadza się znak kontrolny). Sprawdź, czy żaden znak nie jest pomylony."
+        )
     return number
 
 
@@ -69,7 +71,7 @@ def is_valid(text):
 
 def display(number):
     """SPK7M-3Q9XT-4WH2J."""
-    return "-".join(number[i:i + 5] for i in range(0, len(number), 5))
+    return "-".join(number[i : i + 5] for i in range(0, len(number), 5))
 
 
 def masked(number, visible=4):

@@ -77,8 +77,12 @@ def abonament_state(licence, today):
         return State("ending", str(_l("kończy się dziś")), 0, end)
     deadline = end + timedelta(days=RENEWAL_WINDOW_DAYS)
     if today <= deadline:
-        return State("window", str(_l("po terminie — odnowienie w cenie odnowienia do %(date)s",
-                                      date=deadline.strftime("%d.%m.%Y"))), left, deadline)
+        return State(
+            "window",
+            str(_l("po terminie — odnowienie w cenie odnowienia do %(date)s", date=deadline.strftime("%d.%m.%Y"))),
+            left,
+            deadline,
+        )
     return State("expired", str(_l("wygasł")), left, end)
 
 
@@ -89,8 +93,12 @@ def extension_state(extension, today):
         left = (extension.trial_until - today).days
         if left < 0:
             return State("trial_over", str(_l("okres próbny zakończony")), left, extension.trial_until)
-        return State("trial", str(_l("okres próbny do %(date)s", date=extension.trial_until.strftime("%d.%m.%Y"))),
-                     left, extension.trial_until)
+        return State(
+            "trial",
+            str(_l("okres próbny do %(date)s", date=extension.trial_until.strftime("%d.%m.%Y"))),
+            left,
+            extension.trial_until,
+        )
     if extension.valid_until is not None and extension.valid_until < today:
         return State("expired", str(_l("wygasło")), None, extension.valid_until)
     return State("active", str(_l("aktywne")), None, extension.valid_until)
@@ -102,6 +110,5 @@ def extension_usable(extension, today):
 
 def stations_total(licence, extensions, today):
     """The licence's stations plus its live extra-stations extensions."""
-    extra = sum(e.quantity for e in extensions
-                if e.product.kind == "stations" and extension_usable(e, today))
+    extra = sum(e.quantity for e in extensions if e.product.kind == "stations" and extension_usable(e, today))
     return licence.stations + extra

@@ -58,8 +58,12 @@ def _pending_claims(company_id):
 
 def _tabs(member):
     """What the company's tabs need."""
-    return {"membership": member, "company": member.company, "is_admin": permissions.is_admin(member),
-            "pending_claims": _pending_claims(member.company_id) if permissions.is_admin(member) else 0}
+    return {
+        "membership": member,
+        "company": member.company,
+        "is_admin": permissions.is_admin(member),
+        "pending_claims": _pending_claims(member.company_id) if permissions.is_admin(member) else 0,
+    }
 
 
 @bp.route("/firmy/<int:company_id>/licencje")
@@ -68,17 +72,30 @@ def index(company_id):
     """The company's licences as cards: state, stations, extensions, Abonament, history."""
     member = _member_or_404(company_id)
     today = clock.today()
-    rows = licence_rows(Licence.select().where(Licence.tax_id == member.company.tax_id)
-                        .order_by(Licence.status == "revoked", Licence.id), today)
+    rows = licence_rows(
+        Licence.select()
+        .where(Licence.tax_id == member.company.tax_id)
+        .order_by(Licence.status == "revoked", Licence.id),
+        today,
+    )
     ids = [row["licence"].id for row in rows]
     events = {}
     used = set()
     if ids:
-        for event in (LicenceEvent.select(LicenceEvent, User).join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
-                      .where(LicenceEvent.licence.in_(ids)).order_by(LicenceEvent.id.desc())):
+        for event in (
+            LicenceEvent.select(LicenceEvent, User)
+            .join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
+            .where(LicenceEvent.licence.in_(ids))
+            .order_by(LicenceEvent.id.desc())
+        ):
             events.setdefault(event.licence_id, []).append(event)
         used = {(t.licence_id, t.product_id) for t in TrialUse.select().where(TrialUse.licence.in_(ids))}
-    trials = {p.id: p for p in Product.select().where((Product.kind == "module") & Product.trial_days.is_null(False) & Product.offered)}
+    trials = {
+        p.id: p
+        for p in Product.select().where(
+            (Product.kind == "module") & Product.trial_days.is_null(False) & Product.offered
+        )
+    }
     for row in rows:
         lic = row["licence"]
         live = {e.product_id for e, state in row["extensions"] if state.code in ("active", "trial")}
@@ -88,8 +105,14 @@ def index(company_id):
             for product in trials.values()
             if lic.product.code in (product.applies_to or []) and product.id not in live
         ]
-    return render("licences/index.html", rows=rows, event_labels=HISTORY_EVENTS, today=today,
-                  action_form=EmptyForm(), **_tabs(member))
+    return render(
+        "licences/index.html",
+        rows=rows,
+        event_labels=HISTORY_EVENTS,
+        today=today,
+        action_form=EmptyForm(),
+        **_tabs(member),
+    )
 
 
 @bp.route("/firmy/<int:company_id>/licencje/<int:licence_id>/proba", methods=["POST"])
@@ -106,12 +129,19 @@ def start_trial(company_id, licence_id):
             abort(404)
         flash(refused.message)
         return redirect_to("licences.index", company_id=company_id)
-    flash(_("Rozpoczęto okres próbny %(name)s: do %(date)s.", name=extension.product.name,
-            date=extension.trial_until.strftime("%d.%m.%Y")))
+    flash(
+        _(
+            "Rozpoczęto okres próbny %(name)s: do %(date)s.",
+            name=extension.product.name,
+            date=extension.trial_until.strftime("%d.%m.%Y"),
+        )
+    )
     return redirect_to("licences.index", company_id=company_id)
 
 
-@bp.route("/firmy/<int:company_id>/licencje/<int:licence_id>/stanowiska/<int:installation_id>/zwolnij", methods=["POST"])
+@bp.route(
+    "/firmy/<int:company_id>/licencje/<int:licence_id>/stanowiska/<int:installation_id>/zwolnij", methods=["POST"]
+)
 @login_required
 def release(company_id, licence_id, installation_id):
     """An administrator frees a station taken by a program installation."""
@@ -137,8 +167,15 @@ def services(company_id):
 
 def _services_page(member, form=None, form_code=None, status=200):
     views = service_flow.services_of(member.company.tax_id)
-    return render("licences/services.html", services=views, form=form, form_code=form_code,
-                  action_form=EmptyForm(), status=status, **_tabs(member))
+    return render(
+        "licences/services.html",
+        services=views,
+        form=form,
+        form_code=form_code,
+        action_form=EmptyForm(),
+        status=status,
+        **_tabs(member),
+    )
 
 
 @bp.route("/firmy/<int:company_id>/uslugi/<code>", methods=["POST"])
@@ -195,16 +232,27 @@ def upload_limit(app):
 def _claim(company, back_url, post_url):
     form = ClaimForm()
     limit_mb = claim_flow._megabytes(current_app.config["CLAIM_UPLOAD_MAX"])
-    form.statement.description = _("Skan albo PDF podpisany podpisem kwalifikowanym lub zaufanym, najwyżej %(mb)s MB.",
-                                   mb=limit_mb)
-    context = {"company": company, "form": form, "back_url": back_url, "post_url": post_url,
-               "hours": current_app.config["CLAIM_OBJECTION_HOURS"]}
+    form.statement.description = _(
+        "Skan albo PDF podpisany podpisem kwalifikowanym lub zaufanym, najwyżej %(mb)s MB.", mb=limit_mb
+    )
+    context = {
+        "company": company,
+        "form": form,
+        "back_url": back_url,
+        "post_url": post_url,
+        "hours": current_app.config["CLAIM_OBJECTION_HOURS"],
+    }
     if not form.validate_on_submit():
         return render("licences/claim.html", status=422 if form.is_submitted() else 200, **context)
     upload = request.files.get("statement")
     try:
-        claim_flow.file_claim(current_user, company, form.number.data, upload.stream if upload else None,
-                              upload.filename if upload else "")
+        claim_flow.file_claim(
+            current_user,
+            company,
+            form.number.data,
+            upload.stream if upload else None,
+            upload.filename if upload else "",
+        )
     except Refused as refused:
         field = form.number if refused.code in ("INVALID_NUMBER", "LICENCE_NOT_FOUND") else form.statement
         if refused.code in ("ALREADY_ADMIN", "CLAIM_PENDING"):
@@ -223,8 +271,11 @@ def claim_member(company_id):
     if permissions.is_admin(member):
         flash(_("Jesteś już administratorem tej firmy."))
         return redirect(url_for("companies.show", company_id=company_id))
-    return _claim(member.company, url_for("companies.show", company_id=company_id),
-                  url_for("licences.claim_member", company_id=company_id))
+    return _claim(
+        member.company,
+        url_for("companies.show", company_id=company_id),
+        url_for("licences.claim_member", company_id=company_id),
+    )
 
 
 @bp.route("/firmy/dodaj/<key>/odzyskaj", methods=["GET", "POST"])
@@ -247,8 +298,13 @@ def claim_draft(key):
 def claims(company_id):
     """For administrators: claims to administrator rights of the company, with the time to object."""
     member = _admin_or_403(company_id)
-    rows = list(AdminClaim.select(AdminClaim, User).join(User, on=(AdminClaim.claimant == User.id))
-                .where(AdminClaim.company == company_id).order_by(AdminClaim.id.desc()).limit(50))
+    rows = list(
+        AdminClaim.select(AdminClaim, User)
+        .join(User, on=(AdminClaim.claimant == User.id))
+        .where(AdminClaim.company == company_id)
+        .order_by(AdminClaim.id.desc())
+        .limit(50)
+    )
     return render("licences/claims.html", claims=rows, now=clock.now(), action_form=EmptyForm(), **_tabs(member))
 
 

@@ -24,7 +24,6 @@ from konto.htmx import is_htmx
 
 bp = Blueprint("staff", __name__, url_prefix="/obsluga")
 
-SETTINGS = {"STAFF_REAUTH_WINDOW": 5 * 60}
 REAUTH_AT = "staff_reauth_at"
 _OPEN = {"staff.reauthenticate"}
 
@@ -49,7 +48,7 @@ def require_staff():
         target = request.full_path.rstrip("?")
     else:
         target = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
-        target = target[len(request.host_url) - 1:] if target else url_for("staff.index")
+        target = target[len(request.host_url) - 1 :] if target else url_for("staff.index")
     location = url_for("staff.reauthenticate", next=target)
     if is_htmx():
         response = current_app.response_class("", 200)

@@ -29,8 +29,9 @@ class LicenceNumberField(StringField):
 
     def __init__(self, label, required=True, **kwargs):
         kwargs.setdefault("filters", [_strip])
-        kwargs.setdefault("render_kw", {"maxlength": numbers.MAX_INPUT_LENGTH, "autocomplete": "off",
-                                        "spellcheck": "false"})
+        kwargs.setdefault(
+            "render_kw", {"maxlength": numbers.MAX_INPUT_LENGTH, "autocomplete": "off", "spellcheck": "false"}
+        )
         super().__init__(label, **kwargs)
         self.required = required
         self.number = None
@@ -49,16 +50,26 @@ class LicenceNumberField(StringField):
 
 class IssueForm(BaseForm):
     tax_id = StringField(
-        _l("NIP lub VATIN nabywcy"), filters=[_strip],
+        _l("NIP lub VATIN nabywcy"),
+        filters=[_strip],
         render_kw={"maxlength": taxid.MAX_INPUT_LENGTH, "autocomplete": "off", "spellcheck": "false"},
-        description=_l("Firma nie musi być jeszcze w portalu: licencja pojawi się, gdy ktoś ją doda."))
+        description=_l("Firma nie musi być jeszcze w portalu: licencja pojawi się, gdy ktoś ją doda."),
+    )
     program = SelectField(_l("Program i edycja"), validators=[DataRequired(_l("Wybierz program i edycję."))])
-    stations = IntegerField(_l("Stanowiska"), validators=[Optional(), NumberRange(1, 999, _l("Od 1 do 999."))],
-                            description=_l("Puste: tyle, ile ma edycja."), render_kw={"min": 1, "max": 999})
-    number = LicenceNumberField(_l("Numer licencji (opcjonalnie)"), required=False,
-                                description=_l("Numer z systemu sprzedaży, np. SPK7M-3Q9XT-4WH2J. Puste: nadamy nowy."))
-    valid_until = DateField(_l("Ważna do (opcjonalnie)"), validators=[Optional()],
-                            description=_l("Puste: licencja bezterminowa."))
+    stations = IntegerField(
+        _l("Stanowiska"),
+        validators=[Optional(), NumberRange(1, 999, _l("Od 1 do 999."))],
+        description=_l("Puste: tyle, ile ma edycja."),
+        render_kw={"min": 1, "max": 999},
+    )
+    number = LicenceNumberField(
+        _l("Numer licencji (opcjonalnie)"),
+        required=False,
+        description=_l("Numer z systemu sprzedaży, np. SPK7M-3Q9XT-4WH2J. Puste: nadamy nowy."),
+    )
+    valid_until = DateField(
+        _l("Ważna do (opcjonalnie)"), validators=[Optional()], description=_l("Puste: licencja bezterminowa.")
+    )
     abonament_until = DateField(_l("Abonament do (opcjonalnie)"), validators=[Optional()])
     pending = BooleanField(_l("Aktywna dopiero po przyjęciu rejestracji z programu (oczekuje na akceptację)"))
 
@@ -79,9 +90,11 @@ def default_abonament_end():
 
 class ReasonForm(BaseForm):
     reason = TextAreaField(
-        _l("Powód (klient go zobaczy)"), filters=[_strip],
+        _l("Powód (klient go zobaczy)"),
+        filters=[_strip],
         validators=[Length(max=REASON_MAX, message=_l("Najwyżej 500 znaków."))],
-        render_kw={"maxlength": REASON_MAX, "rows": 2})
+        render_kw={"maxlength": REASON_MAX, "rows": 2},
+    )
 
 
 class AbonamentForm(BaseForm):
@@ -90,9 +103,13 @@ class AbonamentForm(BaseForm):
 
 class ExtensionForm(BaseForm):
     product = SelectField(_l("Rozszerzenie"), validators=[DataRequired(_l("Wybierz rozszerzenie."))])
-    quantity = IntegerField(_l("Liczba stanowisk"), default=1,
-                            validators=[DataRequired(_l("Podaj liczbę od 1 do 999.")), NumberRange(1, 999, _l("Od 1 do 999."))],
-                            description=_l("Dla modułu: jego stanowiska; dla stanowisk: ile dodać; poziom PLUS: bez znaczenia."),
-                            render_kw={"min": 1, "max": 999})
-    valid_until = DateField(_l("Ważne do (opcjonalnie)"), validators=[Optional()],
-                            description=_l("Puste: tak długo jak licencja."))
+    quantity = IntegerField(
+        _l("Liczba stanowisk"),
+        default=1,
+        validators=[DataRequired(_l("Podaj liczbę od 1 do 999.")), NumberRange(1, 999, _l("Od 1 do 999."))],
+        description=_l("Dla modułu: jego stanowiska; dla stanowisk: ile dodać; poziom PLUS: bez znaczenia."),
+        render_kw={"min": 1, "max": 999},
+    )
+    valid_until = DateField(
+        _l("Ważne do (opcjonalnie)"), validators=[Optional()], description=_l("Puste: tak długo jak licencja.")
+    )

@@ -35,22 +35,32 @@ def _decision():
 def registrations():
     """Registrations from programs waiting for a decision, oldest first, with what to decide on."""
     rows = list(
-        Installation.select(Installation, Licence).join(Licence)
-        .where(Installation.status == "pending").order_by(Installation.requested_at, Installation.id)
+        Installation.select(Installation, Licence)
+        .join(Licence)
+        .where(Installation.status == "pending")
+        .order_by(Installation.requested_at, Installation.id)
     )
-    companies = {c.tax_id: c for c in Company.select().where(Company.tax_id.in_({r.licence.tax_id for r in rows} or {""}))}
+    companies = {
+        c.tax_id: c for c in Company.select().where(Company.tax_id.in_({r.licence.tax_id for r in rows} or {""}))
+    }
     details = []
     for row in rows:
-        details.append({
-            "row": row,
-            "company": companies.get(row.licence.tax_id),
-            "requester": User.get_or_none(User.id == row.requested_by_id) if row.requested_by_id else None,
-            "stations": flow.stations_total(row.licence),
-            "active": flow.active_installations(row.licence),
-        })
-    recent = list(Installation.select(Installation, Licence).join(Licence)
-                  .where(Installation.status.in_(["active", "rejected"]) & Installation.decided_at.is_null(False))
-                  .order_by(Installation.decided_at.desc()).limit(20))
+        details.append(
+            {
+                "row": row,
+                "company": companies.get(row.licence.tax_id),
+                "requester": User.get_or_none(User.id == row.requested_by_id) if row.requested_by_id else None,
+                "stations": flow.stations_total(row.licence),
+                "active": flow.active_installations(row.licence),
+            }
+        )
+    recent = list(
+        Installation.select(Installation, Licence)
+        .join(Licence)
+        .where(Installation.status.in_(["active", "rejected"]) & Installation.decided_at.is_null(False))
+        .order_by(Installation.decided_at.desc())
+        .limit(20)
+    )
     return render("staff/registrations.html", details=details, recent=recent, form=ReasonForm(formdata=None))
 
 
@@ -76,10 +86,19 @@ def registration_decide(installation_id):
 @bp.route("/wnioski")
 def claims():
     """Claims to recover administrator rights: pending first, then the latest decided."""
-    pending = list(AdminClaim.select(AdminClaim, Company).join(Company).where(AdminClaim.status == "pending")
-                   .order_by(AdminClaim.created_at))
-    decided = list(AdminClaim.select(AdminClaim, Company).join(Company).where(AdminClaim.status != "pending")
-                   .order_by(AdminClaim.decided_at.desc()).limit(20))
+    pending = list(
+        AdminClaim.select(AdminClaim, Company)
+        .join(Company)
+        .where(AdminClaim.status == "pending")
+        .order_by(AdminClaim.created_at)
+    )
+    decided = list(
+        AdminClaim.select(AdminClaim, Company)
+        .join(Company)
+        .where(AdminClaim.status != "pending")
+        .order_by(AdminClaim.decided_at.desc())
+        .limit(20)
+    )
     return render("staff/claims.html", pending=pending, decided=decided, now=clock.now())
 
 
@@ -94,14 +113,28 @@ def _claim_page(claim_id, form=None, status=200):
     claim = _claim_or_404(claim_id)
     claimant = User.get_by_id(claim.claimant_id)
     membership = Membership.get_or_none((Membership.user == claimant.id) & (Membership.company == claim.company_id))
-    admins = list(User.select().join(Membership).where(
-        (Membership.company == claim.company_id) & (Membership.role == "admin")).order_by(User.email))
+    admins = list(
+        User.select()
+        .join(Membership)
+        .where((Membership.company == claim.company_id) & (Membership.role == "admin"))
+        .order_by(User.email)
+    )
     objector = User.get_or_none(User.id == claim.objected_by_id) if claim.objected_by_id else None
     licence = Licence.get_or_none(Licence.id == claim.licence_id) if claim.licence_id else None
     approvable, why = claim_flow.can_approve(claim)
-    return render("staff/claim.html", claim=claim, claimant=claimant, membership=membership, admins=admins,
-                  objector=objector, licence=licence, approvable=approvable, why=why,
-                  form=form or ReasonForm(formdata=None), status=status)
+    return render(
+        "staff/claim.html",
+        claim=claim,
+        claimant=claimant,
+        membership=membership,
+        admins=admins,
+        objector=objector,
+        licence=licence,
+        approvable=approvable,
+        why=why,
+        form=form or ReasonForm(formdata=None),
+        status=status,
+    )
 
 
 @bp.route("/wnioski/<int:claim_id>")
@@ -140,7 +173,12 @@ def claim_statement(claim_id):
     if not path.is_file():
         abort(404)
     audit.record("claim_statement_viewed", current_user.id, f"{claim.company.tax_id}: wniosek {claim.id}")
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=f"oswiadczenie-wniosek-{claim.id}.pdf", max_age=0)
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"oswiadczenie-wniosek-{claim.id}.pdf",
+        max_age=0,
+    )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -13,7 +13,6 @@ from peewee import fn
 from konto import audit
 from konto import clock
 from konto import taxid
-from konto.links import safe_next
 from konto.flows import Refused
 from konto.flows import licences as flow
 from konto.flows import password as password_flow
@@ -27,6 +26,7 @@ from konto.licences import catalogue
 from konto.licences import numbers
 from konto.licences.cards import licence_rows
 from konto.licences.history import EVENTS as HISTORY_EVENTS
+from konto.links import safe_next
 from konto.models import AdminClaim
 from konto.models import AuditEvent
 from konto.models import Company
@@ -59,8 +59,13 @@ def _queue_counts():
 
 
 def _reauth_page(form, status):
-    return render("account/reauth.html", form=form, status=status, title=_("Obsługa: potwierdź, że to Ty"),
-                  intro=_("Panel Obsługi prosi o hasło co kilka minut."))
+    return render(
+        "account/reauth.html",
+        form=form,
+        status=status,
+        title=_("Obsługa: potwierdź, że to Ty"),
+        intro=_("Panel Obsługi prosi o hasło co kilka minut."),
+    )
 
 
 @bp.route("/potwierdz", methods=["GET", "POST"])
@@ -100,11 +105,15 @@ def search(query):
         found["companies"] = list(Company.select().where(Company.tax_id == found["tax_id"].vatin))
     elif not found["licences"]:
         pattern = _like(query)
-        found["companies"] = list(Company.select().where(
-            Company.name.contains(pattern) | Company.name.contains(pattern.upper())
-        ).order_by(Company.name).limit(SEARCH_LIMIT))
-        found["users"] = list(User.select().where(User.email.contains(pattern.lower())).order_by(User.email)
-                              .limit(SEARCH_LIMIT))
+        found["companies"] = list(
+            Company.select()
+            .where(Company.name.contains(pattern) | Company.name.contains(pattern.upper()))
+            .order_by(Company.name)
+            .limit(SEARCH_LIMIT)
+        )
+        found["users"] = list(
+            User.select().where(User.email.contains(pattern.lower())).order_by(User.email).limit(SEARCH_LIMIT)
+        )
     return found
 
 
@@ -121,10 +130,15 @@ def account(user_id):
     person = User.get_or_none(User.id == user_id)
     if person is None:
         abort(404)
-    memberships = list(Membership.select(Membership, Company).join(Company).where(Membership.user == person.id)
-                       .order_by(Company.name))
-    claims = list(AdminClaim.select(AdminClaim, Company).join(Company).where(AdminClaim.claimant == person.id)
-                  .order_by(AdminClaim.id.desc()))
+    memberships = list(
+        Membership.select(Membership, Company).join(Company).where(Membership.user == person.id).order_by(Company.name)
+    )
+    claims = list(
+        AdminClaim.select(AdminClaim, Company)
+        .join(Company)
+        .where(AdminClaim.claimant == person.id)
+        .order_by(AdminClaim.id.desc())
+    )
     staff = StaffMember.get_or_none(StaffMember.user == person.id)
     return render("staff/account.html", person=person, memberships=memberships, claims=claims, staff=staff)
 
@@ -147,22 +161,41 @@ def taxpayer(tax_id):
     members = []
     claims = []
     if company is not None:
-        members = list(Membership.select(Membership, User).join(User).where(Membership.company == company.id)
-                       .order_by(Membership.role, User.email))
+        members = list(
+            Membership.select(Membership, User)
+            .join(User)
+            .where(Membership.company == company.id)
+            .order_by(Membership.role, User.email)
+        )
         claims = list(AdminClaim.select().where(AdminClaim.company == company.id).order_by(AdminClaim.id.desc()))
     rows = licence_rows(Licence.select().where(Licence.tax_id == parsed.vatin).order_by(Licence.id), today)
-    events = list(LicenceEvent.select(LicenceEvent, User).join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
-                  .where(LicenceEvent.tax_id == parsed.vatin).order_by(LicenceEvent.id.desc()).limit(200))
-    return render("staff/taxpayer.html", tax_id=parsed, company=company, members=members, rows=rows,
-                  services=services_of(parsed.vatin, today), claims=claims, events=events,
-                  event_labels=HISTORY_EVENTS)
+    events = list(
+        LicenceEvent.select(LicenceEvent, User)
+        .join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
+        .where(LicenceEvent.tax_id == parsed.vatin)
+        .order_by(LicenceEvent.id.desc())
+        .limit(200)
+    )
+    return render(
+        "staff/taxpayer.html",
+        tax_id=parsed,
+        company=company,
+        members=members,
+        rows=rows,
+        services=services_of(parsed.vatin, today),
+        claims=claims,
+        events=events,
+        event_labels=HISTORY_EVENTS,
+    )
 
 
 def _program_choices():
     choices = [("", _("— wybierz —"))]
     for product, editions in catalogue.programs():
         for edition in editions:
-            choices.append((f"{product.code}/{edition.code}", f"{product.name} — {edition.name} ({edition.stations} st.)"))
+            choices.append(
+                (f"{product.code}/{edition.code}", f"{product.name} — {edition.name} ({edition.stations} st.)")
+            )
     return choices
 
 
@@ -177,13 +210,20 @@ def issue():
     if not form.validate_on_submit():
         return render("staff/issue.html", form=form, status=422 if form.is_submitted() else 200)
     product_code, _sep, edition_code = form.program.data.partition("/")
-    edition = Edition.select().join(Product).where((Product.code == product_code) & (Edition.code == edition_code)).first()
+    edition = (
+        Edition.select().join(Product).where((Product.code == product_code) & (Edition.code == edition_code)).first()
+    )
     try:
         licence = flow.issue(
-            current_user, form.parsed_tax_id.vatin, product_code, edition_code,
+            current_user,
+            form.parsed_tax_id.vatin,
+            product_code,
+            edition_code,
             form.stations.data or (edition.stations if edition else 0),
-            valid_until=form.valid_until.data, abonament_until=form.abonament_until.data,
-            number=form.number.number, pending=form.pending.data,
+            valid_until=form.valid_until.data,
+            abonament_until=form.abonament_until.data,
+            number=form.number.number,
+            pending=form.pending.data,
         )
     except Refused as refused:
         target = form.number if refused.code in ("NUMBER_TAKEN", "WRONG_PREFIX") else form.program
@@ -211,14 +251,28 @@ def _licence_page(licence_id, status_code=200, **forms):
     extension_form = forms.get("extension_form") or ExtensionForm(formdata=None)
     extension_form.product.choices = _extension_choices(licence)
     abonament_form = forms.get("abonament_form") or AbonamentForm(
-        formdata=None, data={"until": licence.abonament_until or default_abonament_end()})
-    events = list(LicenceEvent.select(LicenceEvent, User).join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
-                  .where(LicenceEvent.licence == licence.id).order_by(LicenceEvent.id.desc()))
+        formdata=None, data={"until": licence.abonament_until or default_abonament_end()}
+    )
+    events = list(
+        LicenceEvent.select(LicenceEvent, User)
+        .join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
+        .where(LicenceEvent.licence == licence.id)
+        .order_by(LicenceEvent.id.desc())
+    )
     company = Company.get_or_none(Company.tax_id == licence.tax_id)
-    return render("staff/licence.html", row=row, licence=row["licence"], company=company, events=events,
-                  event_labels=HISTORY_EVENTS, reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
-                  abonament_form=abonament_form, extension_form=extension_form, action_form=EmptyForm(),
-                  status=status_code)
+    return render(
+        "staff/licence.html",
+        row=row,
+        licence=row["licence"],
+        company=company,
+        events=events,
+        event_labels=HISTORY_EVENTS,
+        reason_form=forms.get("reason_form") or ReasonForm(formdata=None),
+        abonament_form=abonament_form,
+        extension_form=extension_form,
+        action_form=EmptyForm(),
+        status=status_code,
+    )
 
 
 @bp.route("/licencje/<int:licence_id>")
@@ -242,8 +296,14 @@ def licence_status(licence_id):
     except Refused as refused:
         form.reason.errors.append(refused.message)
         return _licence_page(licence_id, 422 if refused.status == 422 else 409, reason_form=form)
-    flash({"suspend": _("Licencja zawieszona."), "resume": _("Licencja wznowiona."), "revoke": _("Licencja unieważniona."),
-           "activate": _("Licencja aktywowana.")}[action])
+    flash(
+        {
+            "suspend": _("Licencja zawieszona."),
+            "resume": _("Licencja wznowiona."),
+            "revoke": _("Licencja unieważniona."),
+            "activate": _("Licencja aktywowana."),
+        }[action]
+    )
     return redirect_to("staff.licence", licence_id=licence_id)
 
 
@@ -321,9 +381,14 @@ def catalogue_page():
 @bp.route("/dziennik")
 def log():
     """Who in the back office did what, and when (the newest 300)."""
-    query = AuditEvent.select(AuditEvent, User).join(User).where(
-        fn.SUBSTR(AuditEvent.event, 1, 6).in_(["licenc", "abonam", "extens", "instal", "claim_", "staff_"])
-        & User.id.in_(StaffMember.select(StaffMember.user))
-    ).order_by(AuditEvent.id.desc()).limit(300)
+    query = (
+        AuditEvent.select(AuditEvent, User)
+        .join(User)
+        .where(
+            fn.SUBSTR(AuditEvent.event, 1, 6).in_(["licenc", "abonam", "extens", "instal", "claim_", "staff_"])
+            & User.id.in_(StaffMember.select(StaffMember.user))
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(300)
+    )
     return render("staff/log.html", events=list(query), labels=audit.EVENTS)
-

@@ -132,9 +132,12 @@ def test_an_administrator_uses_a_trial_once_and_turns_a_service_on_and_off(peopl
     expect(service.locator(".badge")).to_have_text("wyłączona")
     anna.swap(anna.button("Włącz usługę KSeF"))  # without accepting the terms
     expect(anna.main.locator("#accept-ksef-error")).to_contain_text("zaakceptuj jej regulamin")
-    expect(anna.main.get_by_label("Akceptuję regulamin usługi KSeF", exact=False)).to_have_attribute("aria-invalid", "true")
+    expect(anna.main.get_by_label("Akceptuję regulamin usługi KSeF", exact=False)).to_have_attribute(
+        "aria-invalid", "true"
+    )
     expect(anna.main.get_by_role("link", name="Przeczytaj regulamin usługi KSeF")).to_have_attribute(
-        "href", "/uslugi/ksef/regulamin")
+        "href", "/uslugi/ksef/regulamin"
+    )
     anna.main.get_by_label("Akceptuję regulamin usługi KSeF", exact=False).check()
     anna.submit_redirect(anna.button("Włącz usługę KSeF"))
     expect(service.locator(".badge")).to_have_text("włączona")
