@@ -25,6 +25,7 @@ from konto import observability
 from konto import pages
 from konto import registry
 from konto import sessions
+from konto import twostep
 from konto import web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,7 @@ def create_app(test_config=None):
     app.register_blueprint(account.bp)
     app.register_blueprint(companies.bp)
     licences.init_app(app)  # Licencje, Usługi and the back office (Obsługa)
+    app.register_blueprint(twostep.bp)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
     limits.init_app(app)  # after the blueprints: it wraps their views

@@ -58,6 +58,17 @@ EVENTS = {
     "claim_approved": _l("Obsługa: przyjęcie wniosku o uprawnienia administratora"),
     "claim_rejected": _l("Obsługa: odrzucenie wniosku o uprawnienia administratora"),
     "claim_statement_viewed": _l("Obsługa: otwarcie oświadczenia z wniosku"),
+    "two_step_enabled": _l("Włączenie weryfikacji dwuetapowej"),
+    "two_step_app_changed": _l("Zmiana aplikacji uwierzytelniającej"),
+    "two_step_disabled": _l("Wyłączenie weryfikacji dwuetapowej"),
+    "second_step_failed": _l("Nieudana weryfikacja dwuetapowa"),
+    "recovery_codes_generated": _l("Nowe kody zapasowe"),
+    "recovery_code_used": _l("Użycie kodu zapasowego"),
+    "passkey_added": _l("Dodanie klucza dostępu"),
+    "passkey_removed": _l("Usunięcie klucza dostępu"),
+    "company_two_step_required": _l("Firma wymaga weryfikacji dwuetapowej"),
+    "company_two_step_not_required": _l("Firma nie wymaga już weryfikacji dwuetapowej"),
+    "second_step_lockout": _l("Czasowa blokada weryfikacji dwuetapowej"),
 }
 
 

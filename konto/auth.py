@@ -20,9 +20,11 @@ from flask_login import current_user
 from konto import passwords
 from konto import sessions
 from konto import tokens
+from konto.account.settings import mark_confirmed
 from konto.flows import login as login_flow
 from konto.flows import password as password_flow
 from konto.flows import signup as signup_flow
+from konto.flows import twostep as twostep_flow
 from konto.forms import EmailOnlyForm
 from konto.forms import EmptyForm
 from konto.forms import LoginForm
@@ -35,6 +37,7 @@ from konto.htmx import redirect_to_url
 from konto.htmx import render
 from konto.htmx import render_form
 from konto.links import safe_next
+from konto.twostep.signin import LOGIN_NEXT
 
 bp = Blueprint("auth", __name__)
 
@@ -121,7 +124,14 @@ def login():
         return render("auth/login.html", form=form, status=422)
     if result.outcome == login_flow.INACTIVE:
         return render("auth/login.html", form=form, inactive=True, status=422)
+    if result.outcome == login_flow.SECOND_STEP:  # the session was cleared for the half-session
+        session[LOGIN_NEXT] = safe_next(form.next.data)
+        return redirect_to("twostep.second_step")
     session.pop(_PENDING_EMAIL, None)
+    if twostep_flow.required(result.user):
+        # A company requires two-step sign-in, which is off: setting it up comes next, and the
+        # password was typed a moment ago (re-authentication would ask for it again).
+        mark_confirmed()
     return redirect_to_url(safe_next(form.next.data) or url_for("account.dashboard"))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from limits import parse_many
 
 from konto.limits import LIMITS
@@ -63,6 +64,22 @@ def _rate_limit(raw):
     return raw
 
 
+def _fernet_keys(raw):
+    """One Fernet key, or several separated by commas (the first encrypts, all decrypt: rotation)."""
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    try:
+        for key in keys:
+            Fernet(key)
+    except ValueError:
+        raise ValueError(
+            "is not a Fernet key (32 bytes in URL-safe base64; make one with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        ) from None
+    if not keys:
+        raise ValueError("holds no key")
+    return keys
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -94,6 +111,12 @@ SETTINGS = (
     Setting("REAUTH_WINDOW", _whole_number, 10 * 60),
     Setting("SESSION_IDLE_TIMEOUT", _whole_number, 2 * 3600),
     Setting("SESSION_ABSOLUTE_TIMEOUT", _whole_number, 30 * 24 * 3600),
+    # -- two-step sign-in ---------------------------------------------------------------------
+    # Encrypts the authenticator apps' TOTP secrets at rest (konto.factors). None: the demo's,
+    # kept in instance/two_step_key; required in production (MAIL_SERVER set).
+    Setting("KONTO_TWO_STEP_KEY", _fernet_keys, None),
+    Setting("TWO_STEP_LOGIN_TIMEOUT", _whole_number, 5 * 60),
+    Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),  # where a locked-out user writes  # the half-session between password and code
     # -- company registries -----------------------------------------------------------------
     Setting("KONTO_REGISTRY", _text, "demo", choices=("demo", "gus")),
     Setting("GUS_API_KEY", _text, None),
@@ -186,6 +209,16 @@ def demo_secret_key(instance_path):
     return path.read_text().strip()
 
 
+def demo_two_step_key(instance_path):
+    """A Fernet key kept under instance/, so the demo's authenticator apps survive restarts."""
+    path = Path(instance_path) / "two_step_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return (path.read_text().strip(),)
+
+
 def finish(config, instance_path):
     """Derived settings, and a clear error for a production set-up that lacks what it needs."""
     if not config.get("DATABASE_URL"):
@@ -197,6 +230,16 @@ def finish(config, instance_path):
                 "string (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         config["SECRET_KEY"] = demo_secret_key(instance_path)
+    if not config.get("KONTO_TWO_STEP_KEY"):
+        if config.get("MAIL_SERVER") and not config.get("TESTING"):
+            raise ConfigError(
+                "KONTO_TWO_STEP_KEY is not set. It encrypts the two-step sign-in secrets: set it to a "
+                "Fernet key (python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())') and keep it as safe as the database backups."
+            )
+        config["KONTO_TWO_STEP_KEY"] = demo_two_step_key(instance_path)
+    elif isinstance(config["KONTO_TWO_STEP_KEY"], str):  # a test config may give one key as text
+        config["KONTO_TWO_STEP_KEY"] = _fernet_keys(config["KONTO_TWO_STEP_KEY"])
     if config.get("KONTO_REGISTRY") == "gus" and not config.get("GUS_API_KEY"):
         raise ConfigError("KONTO_REGISTRY=gus needs GUS_API_KEY (the key issued by GUS for BIR 1.1).")
     https = bool(config.get("KONTO_HTTPS"))

@@ -303,3 +303,72 @@ class StatementForm(ContactForm):
         _l("Oświadczam, że jestem uprawniony(-a) do działania w imieniu tej firmy i do korzystania z jej danych."),
         validators=[DataRequired(_l("Aby dodać firmę, potwierdź oświadczenie."))],
     )
+
+
+# -- two-step sign-in ---------------------------------------------------------------------------
+
+_CODE_INPUT = {"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 10, "spellcheck": "false",
+               "autocapitalize": "off"}
+_ANY_CODE_INPUT = {"autocomplete": "one-time-code", "maxlength": 40, "spellcheck": "false", "autocapitalize": "off"}
+
+
+def _code(label, required_message, description=None, **render_kw):
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[DataRequired(required_message), Length(max=40, message=_l("Najwyżej %(n)d znaków.", n=40))],
+        render_kw=render_kw,
+        description=description,
+    )
+
+
+class AppCodeForm(BaseForm):
+    """A six-digit code from the authenticator app (the second step, or confirming a new app)."""
+
+    code = _code(_l("Kod z aplikacji"), _l("Podaj 6-cyfrowy kod z aplikacji."),
+                 _l("6 cyfr, które aplikacja pokazuje teraz dla Konta."), **_CODE_INPUT)
+
+
+class RecoveryCodeForm(BaseForm):
+    code = _code(_l("Kod zapasowy"), _l("Podaj jeden z kodów zapasowych."),
+                 _l("16 znaków, np. 7k3m-q9px-2hwd-x4tr. Każdy kod działa tylko raz."), **_ANY_CODE_INPUT)
+
+
+_ANY_CODE_HINT = _l("6 cyfr z aplikacji albo jeden z kodów zapasowych.")
+
+
+class ReauthTwoStepForm(BaseForm):
+    """Re-authentication of an account with two-step sign-in on: the password and a code."""
+
+    password = LoginForm.password
+    code = _code(_l("Kod z aplikacji lub kod zapasowy"), _l("Podaj kod z aplikacji albo kod zapasowy."),
+                 _ANY_CODE_HINT, **_ANY_CODE_INPUT)
+
+
+class TurnOffTwoStepForm(ReauthTwoStepForm):
+    """Turning two-step sign-in off: the password and a code, whatever was confirmed before."""
+
+
+class PasskeyForm(BaseForm):
+    """A passkey's answer, put into the form by static/passkeys.js (with its name when adding one)."""
+
+    name = StringField(
+        _l("Nazwa klucza"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=60, message=_l("Najwyżej %(n)d znaków.", n=60))],
+        render_kw={"maxlength": 60, "autocomplete": "off"},
+        description=_l("Np. „Laptop służbowy” albo „Telefon”, by odróżnić klucze na liście."),
+    )
+    credential = HiddenField(validators=[DataRequired(), Length(max=20_000)])
+    challenge = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class PasskeyAnswerForm(BaseForm):
+    """A passkey's answer to a sign-in or confirmation challenge (filled in by static/passkeys.js)."""
+
+    credential = HiddenField(validators=[DataRequired(), Length(max=20_000)])
+    challenge = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class CompanyTwoStepForm(BaseForm):
+    require = BooleanField(_l("Wymagaj weryfikacji dwuetapowej"))

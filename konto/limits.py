@@ -8,7 +8,13 @@ and deployments can lower or raise it; RATELIMIT_ENABLED=0 turns them all off.
 Keys: "ip" is the client address (request.remote_addr: put ProxyFix in front when the app
 runs behind a proxy); "account" is a hash of the normalised e-mail address in the form,
 whether or not an account has it, so a limit never tells who has an account; "user" is the
-logged-in user.
+logged-in user; "second_step" is the account whose second step is being tried: the user of the
+half-session between the password and the code, or the logged-in user (re-authentication,
+turning two-step sign-in off).
+
+Second step: wrong codes (and wrong passkey answers) count per account and per client IP,
+with the same growing windows as passwords; the account's owner is told by e-mail once an hour
+that the second step is locked (someone who got that far knows the password).
 
 Login: failures count per address and per client IP. Several windows on one key make the
 delays grow (5 failures lock the address for the rest of 5 minutes, 15 for the hour, 40 for
@@ -32,10 +38,17 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
+from konto import sessions
 from konto.client import client_ip
 from konto.flows import login as login_flow
 from konto.forms import normalize_email
 from konto.htmx import is_htmx
+
+# Where a second step is checked: at sign-in, re-authenticating, turning two-step sign-in off.
+_SECOND_STEP_ENDPOINTS = (
+    "twostep.second_step", "twostep.second_step_recovery", "twostep.second_step_passkey",
+    "account.reauthenticate", "twostep.reauth_passkey", "twostep.turn_off",
+)
 
 # name: (default limit, key, endpoint(s), what counts)
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
@@ -61,6 +74,10 @@ LIMITS = {
     "CLAIM_USER": ("5/hour", "user", ("licences.claim_member", "licences.claim_draft"), "all"),
     # Staff confirm their password often: wrong ones are limited like log-ins.
     "STAFF_REAUTH_USER": ("5/5 minutes;20/hour", "user", ("staff.reauthenticate",), "failed"),
+    "SECOND_STEP_ACCOUNT": ("5/5 minutes;15/hour;40/day", "second_step", _SECOND_STEP_ENDPOINTS, "failed"),
+    "SECOND_STEP_IP": ("20/minute;200/hour", "ip", _SECOND_STEP_ENDPOINTS + ("twostep.passkey_sign_in",), "failed"),
+    # Each asks for a WebAuthn challenge (a row until answered or purged).
+    "PASSKEY_OPTIONS_IP": ("30/minute;300/hour", "ip", ("twostep.passkey_options",), "all"),
 }
 
 # After an address is locked, its owner is told at most this often.
@@ -80,7 +97,15 @@ def user_key():
     return f"user:{current_user.id}" if current_user.is_authenticated else ip_key()
 
 
-KEYS = {"ip": ip_key, "account": account_key, "user": user_key}
+def second_step_key():
+    """The account whose second step this is: logged in, or in this browser's half-session."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    pending = sessions.half_session()
+    return f"user:{pending.user_id}" if pending is not None else ip_key()
+
+
+KEYS = {"ip": ip_key, "account": account_key, "user": user_key, "second_step": second_step_key}
 
 
 def _went_through(response):
@@ -109,6 +134,18 @@ def _notify_lockout(request_limit):
     return None
 
 
+def _notify_second_step_lockout(request_limit):
+    """The second step of an account has just been locked: its owner is told (once an hour)."""
+    key = second_step_key()
+    if not key.startswith("user:") or not _limiter().limiter.hit(parse_limit(LOCKOUT_NOTICE), "second-step-notice", key):
+        return None
+    login_flow.tell_owner_of_second_step_lockout(int(key[5:]), _minutes_left(request_limit.reset_at), client_ip())
+    return None
+
+
+_ON_BREACH = {"LOGIN_ACCOUNT": _notify_lockout, "SECOND_STEP_ACCOUNT": _notify_second_step_lockout}
+
+
 def _minutes_left(reset_at):
     return max(1, int((reset_at - time.time() + 59) // 60))
 
@@ -125,6 +162,7 @@ def too_many_requests(error):
             partial=is_htmx(),
             minutes=_minutes_left(reset_at),
             login=endpoint == "auth.login",
+            second_step=endpoint in _SECOND_STEP_ENDPOINTS,
         ),
         429,
     )
@@ -167,6 +205,6 @@ def init_app(app):
                 key_func=KEYS[key],
                 methods=["POST"],
                 deduct_when=COUNTS[counts],
-                on_breach=_notify_lockout if name == "LOGIN_ACCOUNT" else None,
+                on_breach=_ON_BREACH.get(name),
             )(view)
         app.view_functions[endpoint] = view

@@ -19,6 +19,7 @@ starting at once do not trip over each other.
 
 import click
 from flask.cli import with_appcontext
+from peewee import BooleanField
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -80,7 +81,13 @@ def _3_finished_drafts():
     add_column_if_missing("companydraft", "company_id", ForeignKeyField(Company, field=Company.id, null=True))
 
 
-MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts]
+def _4_two_step():
+    """Two-step sign-in: when a user turned it on (User.two_step_at); a company requiring it."""
+    add_column_if_missing("user", "two_step_at", DateTimeField(null=True))
+    add_column_if_missing("company", "require_two_step", BooleanField(default=False))
+
+
+MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step]
 LATEST = 1 + len(MIGRATIONS)
 
 

@@ -4,6 +4,7 @@ import json
 from datetime import UTC
 from datetime import datetime
 
+from peewee import BigIntegerField
 from peewee import BooleanField
 from peewee import CharField
 from peewee import DateField
@@ -65,6 +66,8 @@ class Company(BaseModel):
     verified = BooleanField(default=True)
     fetched_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    # Its administrators require two-step sign-in from its users (schema version 4).
+    require_two_step = BooleanField(default=False)
 
 
 class User(BaseModel):
@@ -79,6 +82,9 @@ class User(BaseModel):
     last_login_at = DateTimeField(null=True)
     # The company shown in the top bar; remembered across log-ins.
     active_company = ForeignKeyField(Company, null=True, on_delete="SET NULL")
+    # When two-step sign-in was turned on (an authenticator app or a passkey); None: off.
+    # Kept by konto.flows.twostep beside the factors themselves (schema version 4).
+    two_step_at = DateTimeField(null=True)
 
     @property
     def is_activated(self):
@@ -415,6 +421,63 @@ Installation.add_index(
 AdminClaim.add_index(
     AdminClaim.index(AdminClaim.company, AdminClaim.claimant, unique=True, where=AdminClaim.status == "pending")
 )
+class TotpCredential(BaseModel):
+    """An authenticator app (TOTP, RFC 6238) that confirmed its first code: the second step."""
+
+    user = ForeignKeyField(User, unique=True, backref="+", on_delete="CASCADE")
+    secret = TextField()  # Fernet-encrypted with KONTO_TWO_STEP_KEY (konto.factors)
+    last_step = BigIntegerField()  # the last time step whose code was accepted: it and older are refused
+    created_at = DateTimeField(default=utcnow)
+
+
+class TotpEnrolment(BaseModel):
+    """An authenticator app being set up: its secret shown as a QR code until the first code."""
+
+    user = ForeignKeyField(User, unique=True, backref="+", on_delete="CASCADE")
+    secret = TextField()  # Fernet-encrypted, like TotpCredential's
+    created_at = DateTimeField(default=utcnow)
+
+
+class RecoveryCode(BaseModel):
+    """A single-use recovery code, kept as a salted SHA-256 of its 80 random bits."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    salt = CharField(max_length=32)
+    code_hash = CharField(max_length=64)
+    used_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Passkey(BaseModel):
+    """A WebAuthn credential: a second step, and a way to sign in without the password."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    credential_id = CharField(max_length=1400, unique=True)  # base64url, as the browser sends it
+    public_key = TextField()  # COSE key, base64url
+    sign_count = BigIntegerField(default=0)
+    name = CharField(max_length=60)
+    transports = CharField(max_length=100, default="")
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+
+
+class PasskeyChallenge(BaseModel):
+    """A WebAuthn challenge handed to one browser, deleted when it is answered (single use)."""
+
+    challenge = CharField(max_length=100, unique=True)  # base64url of 32 random bytes
+    purpose = CharField(max_length=20)  # register | second_step | sign_in | reauth
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+
+class PendingLogin(BaseModel):
+    """A half-session: the password was right, the second step is still to come. Grants nothing
+    but the second-step pages; its key lives only in this browser's session cookie."""
+
+    key_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    remember = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
 
 
 ALL_MODELS = [
@@ -443,4 +506,10 @@ ALL_MODELS = [
     ServiceTermsAcceptance,
     AbonamentNotice,
     AdminClaim,
+    TotpCredential,
+    TotpEnrolment,
+    RecoveryCode,
+    Passkey,
+    PasskeyChallenge,
+    PendingLogin,
 ]

@@ -8,6 +8,9 @@ from flask.cli import with_appcontext
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
+from konto.models import PasskeyChallenge
+from konto.models import PendingLogin
+from konto.models import TotpEnrolment
 from konto.models import User
 from konto.models import utcnow
 
@@ -23,6 +26,11 @@ def purge(unactivated_days, audit_days, draft_days=1):
         )
         events = AuditEvent.delete().where(AuditEvent.created_at < now - timedelta(days=audit_days)).execute()
         drafts = CompanyDraft.delete().where(CompanyDraft.created_at < now - timedelta(days=draft_days)).execute()
+        # Two-step sign-in's leftovers: half-sessions and passkey challenges nobody answered
+        # (dead after minutes anyway), authenticator apps whose set-up was never finished.
+        PendingLogin.delete().where(PendingLogin.created_at < now - timedelta(hours=1)).execute()
+        PasskeyChallenge.delete().where(PasskeyChallenge.created_at < now - timedelta(hours=1)).execute()
+        TotpEnrolment.delete().where(TotpEnrolment.created_at < now - timedelta(days=draft_days)).execute()
     return users, events, drafts
 
 

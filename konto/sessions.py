@@ -3,6 +3,13 @@
 Flask-Login keeps `user.get_id()` in the session cookie (and in the remember-me cookie).
 Here that id is a random key whose hash names a UserSession row: deleting the row ends the
 session wherever its cookies were copied to.
+
+Between the password and the second step of a two-step sign-in the browser holds a
+half-session instead: a random key in its session cookie whose hash names a PendingLogin row.
+It is not a Flask-Login login (every page sees an anonymous visitor), it lives
+TWO_STEP_LOGIN_TIMEOUT seconds, and only the second-step pages read it. `start_session` refuses
+to log in an account with two-step sign-in on unless the caller says the second step was done,
+so no other way in (a link, a new flow) can skip it by accident.
 """
 
 import hashlib
@@ -20,6 +27,7 @@ from konto.client import client_ip
 from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.models import Company
+from konto.models import PendingLogin
 from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
@@ -71,8 +79,18 @@ def load_user(key):
     return user
 
 
-def start_session(user, remember=False):
-    """Log the user in on a fresh session (a new key: no session fixation)."""
+class SecondStepRequired(RuntimeError):
+    """A caller tried to log in an account with two-step sign-in on without its second step."""
+
+
+def start_session(user, remember=False, second_step=False):
+    """Log the user in on a fresh session (a new key: no session fixation).
+
+    `second_step`: the caller checked the account's second factor (or a passkey, which is one);
+    without it an account with two-step sign-in on is refused (SecondStepRequired).
+    """
+    if user.two_step_at is not None and not second_step:
+        raise SecondStepRequired(f"user {user.id} has two-step sign-in on")
     session.clear()
     key = secrets.token_urlsafe(32)
     with database.atomic():
@@ -101,3 +119,38 @@ def end_all_sessions(user, keep=None):
     if keep is not None:
         query = query.where(UserSession.id != keep.id)
     query.execute()
+
+
+# -- the half-session between the password and the second step ----------------------------
+
+_PENDING = "pending_login"
+
+
+def start_half_session(user, remember=False):
+    """The password was right and a second step is needed: a fresh half-session for this browser."""
+    session.clear()
+    key = secrets.token_urlsafe(32)
+    PendingLogin.create(key_hash=_hash(key), user=user, remember=bool(remember))
+    session[_PENDING] = key
+
+
+def half_session():
+    """This browser's live half-session (a PendingLogin with its user), or None."""
+    key = session.get(_PENDING)
+    if not isinstance(key, str) or len(key) > 100:
+        return None
+    row = PendingLogin.select(PendingLogin, User).join(User).where(PendingLogin.key_hash == _hash(key)).first()
+    if row is None:
+        return None
+    if utcnow() - row.created_at > timedelta(seconds=current_app.config["TWO_STEP_LOGIN_TIMEOUT"]):
+        row.delete_instance()
+        session.pop(_PENDING, None)
+        return None
+    return row
+
+
+def end_half_session():
+    """Forget this browser's half-session (cancelled, or replaced by a real session)."""
+    key = session.pop(_PENDING, None)
+    if isinstance(key, str) and len(key) <= 100:
+        PendingLogin.delete().where(PendingLogin.key_hash == _hash(key)).execute()

@@ -2,10 +2,11 @@
 
 import pytest
 
-from konto import clock
+from konto import clock as app_clock
 from konto import create_app
 from konto.db import database
 from tests.helpers import ON_POSTGRES
+from tests.helpers import Clock
 from tests.helpers import Journey
 from tests.helpers import LiveServer
 from tests.helpers import drop_postgres_schemas
@@ -58,6 +59,14 @@ def journey(client):
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """The TOTP clock, under the test's control."""
+    clock = Clock()
+    monkeypatch.setattr("konto.factors._now", clock)
+    return clock
+
+
+@pytest.fixture
 def live_server(tmp_path):
     app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None))
     server = LiveServer(app)
@@ -70,7 +79,7 @@ def live_server(tmp_path):
 def _real_time():
     """A test that moved the app's clock (konto.clock.travel) leaves it at real time."""
     yield
-    clock.travel(None)
+    app_clock.travel(None)
 
 
 @pytest.fixture

@@ -12,12 +12,16 @@ import threading
 import psycopg2
 from werkzeug.serving import make_server
 
+from konto import factors
 from konto.db import database
 from konto.db import release_connections
 from konto.models import Email
 from konto.models import User
 
 PASSWORD = "zielone-jabłko-na-wiosnę"
+
+# Encrypts the test suite's TOTP secrets (a Fernet key made for the tests).
+TWO_STEP_KEY = "VzZqbepNui97tg2jupDdLK8JQOTg2J1qzQrwrIISDYA="
 
 # argon2id still, but cheap: the suite hashes hundreds of passwords.
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -71,6 +75,7 @@ def make_config(tmp_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_PARAMS": FAST_HASH,
         "KONTO_BASE_URL": "http://konto.test",
+        "KONTO_TWO_STEP_KEY": TWO_STEP_KEY,
     }
     config.update(overrides)
     return config
@@ -126,12 +131,51 @@ class Journey:
         assert response.status_code == 303, response.data
         return response
 
+    def reauth(self, password=PASSWORD, code=None):
+        """Confirm it is me (password, and a code when two-step sign-in is on)."""
+        data = {"password": password} if code is None else {"password": password, "code": code}
+        return self.client.post("/konto/potwierdz", data=data)
+
+    def turn_on_app(self, clock, password=PASSWORD):
+        """Add an authenticator app (two-step sign-in on): returns (secret, recovery codes)."""
+        assert self.reauth(password).status_code == 303
+        assert self.client.post("/konto/weryfikacja-dwuetapowa/aplikacja/nowa").status_code == 303
+        page = self.client.get("/konto/weryfikacja-dwuetapowa/aplikacja").data.decode()
+        secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+        done = self.client.post("/konto/weryfikacja-dwuetapowa/aplikacja", data={"code": app_code(secret, clock)})
+        assert done.status_code == 200, done.data.decode()
+        codes = re.findall(r"<li><code>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})</code></li>", done.data.decode())
+        assert len(codes) == 10
+        clock.advance(30)  # the step just used is spent: the next code comes from the next one
+        return secret, codes
+
+    def second_step(self, code, **headers):
+        return self.client.post("/logowanie/weryfikacja", data={"code": code}, headers=headers)
+
     def add_company(self, number, **contact):
         response = self.client.post("/firmy/dodaj", data={"number": number})
         assert response.status_code == 303, response.data.decode()
         statement_path = response.headers["Location"].replace("/dane", "/oswiadczenie")
         data = {"statement": "y", "by_email": "y", "contact_email": "anna@example.com", **contact}
         return self.client.post(statement_path, data=data)
+
+
+class Clock:
+    """The clock TOTP reads (konto.factors._now), moved by hand: `clock.advance(30)` is the next code."""
+
+    def __init__(self, start=1_800_000_000.0):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+def app_code(secret, clock, steps=0):
+    """The code an authenticator app with this secret shows at the clock's time (+ steps of 30 s)."""
+    return factors.code_at(secret, factors.current_step(clock.now) + steps)
 
 
 def user(email):

@@ -9,6 +9,7 @@ from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Membership
+from konto.models import Passkey
 from konto.models import RegistryCache
 from konto.models import User
 from konto.models import UserSession
@@ -383,9 +384,12 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         AccessRequest.create(user=User.get(User.email == "anna@example.com"), company=company_id)
         access_id = AccessRequest.select().get().id
         anna_session = UserSession.get(UserSession.user == User.get(User.email == "anna@example.com").id).id
+        passkey_id = Passkey.create(user=User.get(User.email == "anna@example.com"), credential_id="a-credential",
+                                    public_key="a-key", name="Laptop").id
     ids = licence_objects(company_id)  # licences, claims, the back office: tests/test_staff.py walks them too
     eve = Journey(app.test_client())
     eve.signed_up(email="eve@example.com")
+    eve.reauth()  # so that a recent password is not what stops her
     routes = {
         **licence_routes(ids, draft_key),
         "/firmy/<int:company_id>": [("get", f"/firmy/{company_id}")],
@@ -400,6 +404,9 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
             ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"), ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie")],
         "/firmy/dodaj/<key>/dostep": [("post", f"/firmy/dodaj/{draft_key}/dostep")],
         "/konto/sesje/<int:session_id>/zakoncz": [("post", f"/konto/sesje/{anna_session}/zakoncz")],
+        "/firmy/<int:company_id>/weryfikacja-dwuetapowa": [("post", f"/firmy/{company_id}/weryfikacja-dwuetapowa")],
+        "/konto/weryfikacja-dwuetapowa/klucze/<int:passkey_id>/usun": [
+            ("post", f"/konto/weryfikacja-dwuetapowa/klucze/{passkey_id}/usun")],
     }
     for calls in routes.values():
         for method, path in calls:
@@ -407,6 +414,8 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
             response = getattr(eve.client, method)(path, data=data)
             assert response.status_code == 404, (method, path, response.status_code)
     assert client.get(f"/firmy/{company_id}").status_code == 200  # anna's session and company are intact
+    with database.connection_context():
+        assert Passkey.get_by_id(passkey_id).name == "Laptop" and not Company.get_by_id(company_id).require_two_step
     # A new route that takes an id must be added above (or, if it is not about an account's
     # object, to NOT_OBJECT_ROUTES with the reason).
     with_ids = {rule.rule for rule in app.url_map.iter_rules() if "<" in rule.rule}

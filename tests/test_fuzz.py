@@ -1,7 +1,8 @@
 """Property-based: anything posted to any POST route — never a 5xx, and a refusal writes nothing.
 
 Every POST rule of the app's url_map is a target (a route added later is fuzzed too), as an
-outsider and as a logged-in user with a company, a draft and an access request. Bodies are
+outsider, as a logged-in user with a company, a draft and an access request, and as a browser
+halfway through a two-step sign-in (the password typed, the code not yet). Bodies are
 arbitrary: unknown and known field names, any text, huge values, repeated and missing fields,
 JSON, raw bytes under any content type; CSRF tokens valid, missing or forged; with and
 without htmx. CSRF protection is on, as in production; rate limits are off (they would only
@@ -39,7 +40,8 @@ FIELDS = [
     "contact_email", "phone", "name", "street", "building", "unit", "postal_code", "city", "company_id",
     "decyzja", "current_password", "new_password", "new_email", "csrf_token",
     "akcja", "reason", "produkt", "product", "quantity", "valid_until", "until", "tax_id", "program", "stations",
-    "abonament_until", "pending", "accept", "version", "statement",
+    "abonament_until", "pending", "accept", "version", "statement", "code", "credential", "challenge", "cel",
+    "require",
 ]  # fmt: skip
 # Status codes that mean "refused": nothing may have been written.
 REFUSED = {400, 401, 403, 404, 405, 413, 415, 422}
@@ -54,7 +56,8 @@ texts = st.one_of(
     st.sampled_from(["", " ", "0", "-1", "99999999999999999999", "y", "on", "accept", "decline",
                      "anna@example.com", PASSWORD, "PL5250001003", "5250001003", "DE123456788",
                      "<script>alert(1)</script>", "' OR 1=1 --", "\x00", "a\r\nBcc: x@evil", "../../etc/passwd",
-                     "%00", "{{7*7}}", "javascript:alert(1)", "//evil.example"]),
+                     "%00", "{{7*7}}", "javascript:alert(1)", "//evil.example", "123456", "abcd-efgh-jkmn-pqrs",
+                     "register", "second_step", "sign_in", "reauth", '{"id": "x", "response": {}}']),
     st.integers(min_value=10_000, max_value=70_000).map(lambda n: "x" * n),  # around MAX_CONTENT_LENGTH
 )
 field_names = st.one_of(st.sampled_from(FIELDS), st.text(max_size=20))
@@ -84,9 +87,10 @@ def counts():
 
 class World:
     """A user with a company, a draft and a pending access request from another user; licences,
-    a claim and the back office (staff@example.com) with one of everything to act on."""
+    a claim and the back office (staff@example.com) with one of everything to act on; a user with
+    two-step sign-in on (carol@example.com)."""
 
-    def __init__(self, app):
+    def __init__(self, app, clock):
         self.app = app
         anna = Journey(app.test_client())
         anna.signed_up(email="anna@example.com")
@@ -96,6 +100,9 @@ class World:
         response = bob.client.post("/firmy/dodaj", data={"number": "PL5250001003"})
         bob.client.post(response.headers["Location"].replace("/dane", "/dostep"))
         bob.client.post("/firmy/dodaj", data={"number": "PL6770002009"})
+        carol = Journey(app.test_client())
+        carol.signed_up(email="carol@example.com")
+        carol.turn_on_app(clock)
         with database.connection_context():
             self.values = {
                 "company_id": Company.get().id,
@@ -114,6 +121,8 @@ def login(client, email):
     token = _TOKEN.search(client.get("/logowanie").data.decode()).group(1)
     response = client.post("/logowanie", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 303
+    if email.startswith("carol@"):  # two-step sign-in on: the browser holds a half-session now
+        assert response.headers["Location"] == "/logowanie/weryfikacja"
     if email.startswith("staff@"):
         token = _TOKEN.search(client.get("/obsluga/potwierdz").data.decode()).group(1)
         response = client.post("/obsluga/potwierdz", data={"password": PASSWORD, "csrf_token": token})
@@ -121,10 +130,10 @@ def login(client, email):
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, clock):
     # The world is built with CSRF off (quicker), then CSRF is switched on for the fuzzing.
     app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
-    built = World(app)
+    built = World(app, clock)
     app.config["WTF_CSRF_ENABLED"] = True
     yield built
     database.close()
@@ -161,8 +170,10 @@ def check(world, logged_in, rule_index, data):
 
     client = app.test_client()
     if logged_in:
-        login(client, "staff@example.com" if logged_in == "staff" else "anna@example.com")
-    page_token = _TOKEN.search(client.get("/logowanie" if not logged_in else "/firmy/dodaj").data.decode())
+        login(client, {"staff": "staff@example.com", "half-session": "carol@example.com"}.get(logged_in,
+                                                                                          "anna@example.com"))
+    page = {False: "/logowanie", "half-session": "/logowanie/weryfikacja"}.get(logged_in, "/firmy/dodaj")
+    page_token = _TOKEN.search(client.get(page).data.decode())
     csrf = {
         "valid": page_token.group(1) if page_token else None,
         "missing": None,
@@ -223,7 +234,7 @@ def fuzz_every_route(world, logged_in):
 
         fuzz()
         ran[rule.endpoint] = len([r for r in reached if r])
-    print(f"{'logged in' if logged_in else 'outsider'}: {sum(ran.values())} examples over {len(ran)} POST routes")
+    print(f"{logged_in or 'outsider'}: {sum(ran.values())} examples over {len(ran)} POST routes")
     return ran
 
 
@@ -240,4 +251,10 @@ def test_anything_posted_by_a_logged_in_user(world):
 def test_anything_posted_by_staff(world):
     """The back office's POST routes reached past the staff checks (role and recent password)."""
     ran = fuzz_every_route(world, logged_in="staff")
+    assert len(ran) >= 29 and all(ran.values()), ran
+
+
+def test_anything_posted_halfway_through_a_two_step_sign_in(world):
+    """The password typed, the code not yet: every POST route, with only a half-session."""
+    ran = fuzz_every_route(world, logged_in="half-session")
     assert len(ran) >= 29 and all(ran.values()), ran

@@ -14,6 +14,7 @@ from konto.models import Membership
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
+from tests.helpers import app_code
 from tests.helpers import comparable
 from tests.helpers import mails_to
 from tests.helpers import make_config
@@ -312,7 +313,7 @@ def test_every_limit_has_a_test():
     """A limit added to LIMITS without a scenario here fails this test."""
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
-                                "STAFF_REAUTH_USER"}
+                                "STAFF_REAUTH_USER"} | SECOND_STEP_LIMITS
     assert set(LIMITS) == covered
 
 
@@ -351,3 +352,58 @@ def test_staff_password_confirmations_are_limited(tmp_path):
     for _ in range(2):
         assert ola.client.post("/obsluga/potwierdz", data={"password": WRONG}).status_code == 422
     assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD}).status_code == 429
+
+
+# Two-step sign-in ---------------------------------------------------------------------------
+
+SECOND_STEP_LIMITS = {"SECOND_STEP_ACCOUNT", "SECOND_STEP_IP", "PASSKEY_OPTIONS_IP"}
+
+
+def with_app(app, email, clock, ip="10.0.0.1"):
+    """An account with an authenticator app; returns its secret."""
+    journey = signed_up(app, email, ip=ip)
+    secret, _codes = journey.turn_on_app(clock)
+    return secret
+
+
+def half(app, email, ip):
+    journey = from_ip(app, ip)
+    assert journey.login(email=email).headers["Location"] == "/logowanie/weryfikacja"
+    return journey
+
+
+def test_wrong_second_step_codes_lock_the_account_whatever_the_ip_and_tell_the_owner(tmp_path, clock):
+    app = limited_app(tmp_path, SECOND_STEP_ACCOUNT="3/hour")
+    secret = with_app(app, "anna@example.com", clock)
+    bob_secret = with_app(app, "bob@example.com", clock, ip="10.0.0.2")
+    for ip in ("10.0.0.66", "10.0.0.67", "10.0.0.68"):
+        assert half(app, "anna@example.com", ip).second_step("000000").status_code == 422
+    blocked = half(app, "anna@example.com", "10.0.0.69").second_step(app_code(secret, clock))
+    assert blocked.status_code == 429
+    assert "Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana" in blocked.data.decode()
+    # Re-authentication and recovery codes share the lock.
+    assert half(app, "anna@example.com", "10.0.0.70").client.post(
+        "/logowanie/weryfikacja/kod-zapasowy", data={"code": "x"}).status_code == 429
+    notices = [m for m in mails_to("anna@example.com") if "poznać hasło" in m.subject]
+    assert len(notices) == 1 and "10.0.0.69" in notices[0].text_body
+    # Bob, from the attacker's network, is not affected.
+    assert half(app, "bob@example.com", "10.0.0.66").second_step(app_code(bob_secret, clock)).status_code == 303
+
+
+def test_wrong_second_step_codes_are_limited_per_ip(tmp_path, clock):
+    app = limited_app(tmp_path, SECOND_STEP_IP="3/hour")
+    secret = with_app(app, "anna@example.com", clock)
+    with_app(app, "bob@example.com", clock, ip="10.0.0.2")
+    for email in ("anna@example.com", "bob@example.com", "anna@example.com"):
+        assert half(app, email, "10.0.0.66").second_step("000000").status_code == 422
+    assert half(app, "anna@example.com", "10.0.0.66").second_step(app_code(secret, clock)).status_code == 429
+    assert half(app, "anna@example.com", "10.0.0.1").second_step(app_code(secret, clock)).status_code == 303
+
+
+def test_passkey_challenges_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, PASSKEY_OPTIONS_IP="2/hour")
+    client = from_ip(app, "10.0.0.66").client
+    for _ in range(2):
+        assert client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 200
+    assert client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 429
+    assert from_ip(app, "10.0.0.1").client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 200

@@ -16,8 +16,10 @@ from flask_login import login_required
 from konto.account import bp
 from konto.db import PrebuiltSelect
 from konto.flows import password as flow
+from konto.flows import twostep as twostep_flow
 from konto.forms import NewPasswordForm
 from konto.forms import PasswordOnlyForm
+from konto.forms import ReauthTwoStepForm
 from konto.htmx import redirect_to
 from konto.htmx import redirect_to_url
 from konto.htmx import render
@@ -29,13 +31,22 @@ from konto.models import Membership
 _REAUTH_AT = "reauth_at"
 
 
+def recently_confirmed():
+    """Was the password (and the second step, when it is on) confirmed in the last few minutes?"""
+    return time.time() - session.get(_REAUTH_AT, 0) <= current_app.config["REAUTH_WINDOW"]
+
+
+def mark_confirmed():
+    """This browser has just confirmed it is the account's owner (password and second step)."""
+    session[_REAUTH_AT] = time.time()
+
+
 def recent_login_required(view):
-    """The password must have been typed in the last few minutes (re-authentication)."""
+    """The password (and the second step) must have been confirmed in the last few minutes."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        confirmed = session.get(_REAUTH_AT, 0)
-        if time.time() - confirmed > current_app.config["REAUTH_WINDOW"]:
+        if not recently_confirmed():
             return redirect(url_for("account.reauthenticate", next=request.path))
         return view(*args, **kwargs)
 
@@ -71,14 +82,19 @@ def settings():
 @bp.route("/konto/potwierdz", methods=["GET", "POST"])
 @login_required
 def reauthenticate():
-    """Type the password again before a sensitive change."""
-    form = PasswordOnlyForm()
+    """Type the password again before a sensitive change, and a code when two-step sign-in is on."""
+    two_step = twostep_flow.is_on(current_user)
+    form = ReauthTwoStepForm() if two_step else PasswordOnlyForm()
+    passkeys = two_step and bool(twostep_flow.passkeys_of(current_user))
     if not form.validate_on_submit():
-        return render_form("account/reauth.html", form)
+        return render_form("account/reauth.html", form, passkeys=passkeys)
     if not flow.confirm(current_user, form.password.data):
         form.password.errors.append(_("Nieprawidłowe hasło."))
-        return render("account/reauth.html", form=form, status=422)
-    session[_REAUTH_AT] = time.time()
+        return render("account/reauth.html", form=form, passkeys=passkeys, status=422)
+    if two_step and not twostep_flow.check_code(current_user, form.code.data):
+        form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty."))
+        return render("account/reauth.html", form=form, passkeys=passkeys, status=422)
+    mark_confirmed()
     return redirect_to_url(safe_next(request.args.get("next")) or url_for("account.settings"))
 
 

@@ -12,6 +12,9 @@ from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Consent
 from konto.models import Membership
+from konto.models import Passkey
+from konto.models import RecoveryCode
+from konto.models import TotpCredential
 from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
@@ -87,6 +90,19 @@ def export_data(user):
             {"company": a.company.tax_id, "status": a.status, "created_at": iso(a.created_at)}
             for a in AccessRequest.select(AccessRequest, Company).join(Company).where(AccessRequest.user == user.id)
         ],
+        # What two-step sign-in holds, never its secrets (the app's key, the codes, the passkeys' keys).
+        "two_step": {
+            "enabled_at": iso(user.two_step_at),
+            "authenticator_app_added_at": iso(next(
+                (t.created_at for t in TotpCredential.select(TotpCredential.created_at).where(TotpCredential.user == user.id)),
+                None)),
+            "passkeys": [
+                {"name": p.name, "created_at": iso(p.created_at), "last_used_at": iso(p.last_used_at)}
+                for p in Passkey.select().where(Passkey.user == user.id).order_by(Passkey.id)
+            ],
+            "recovery_codes_left": RecoveryCode.select().where(
+                (RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()).count(),
+        },
         "sessions": [
             {
                 "created_at": iso(s.created_at),

@@ -14,16 +14,18 @@ from konto.models import User
 LOGGED_IN = "logged_in"
 WRONG = "wrong"  # no such account, or the wrong password: the same answer
 INACTIVE = "inactive"  # the right password, the account not activated yet
+SECOND_STEP = "second_step"  # the right password; two-step sign-in is on: a half-session waits for the code
 
 
 @dataclass
 class LoginResult:
-    outcome: str  # LOGGED_IN | WRONG | INACTIVE
+    outcome: str  # LOGGED_IN | WRONG | INACTIVE | SECOND_STEP
     user: User | None = None
 
 
 def log_in(email, password, remember=False):
-    """Check the password and start a session for this browser (a fresh session key).
+    """Check the password and start a session for this browser (a fresh session key), or,
+    when the account has two-step sign-in on, a half-session that waits for the second step.
 
     Takes as long whether or not the address has an account (a dummy hash stands in); a wrong
     password for an account is recorded; a hash made with older parameters is upgraded.
@@ -38,6 +40,9 @@ def log_in(email, password, remember=False):
         return LoginResult(INACTIVE, user)
     if passwords.needs_rehash(user.password_hash):
         User.update(password_hash=passwords.hash_password(password)).where(User.id == user.id).execute()
+    if user.two_step_at is not None:
+        sessions.start_half_session(user, remember=remember)
+        return LoginResult(SECOND_STEP, user)
     sessions.start_session(user, remember=remember)
     audit.record("login", user)
     return LoginResult(LOGGED_IN, user)
@@ -57,3 +62,13 @@ def tell_owner_of_lockout(email, minutes, ip):
         return
     tell_owner(user, _("Logowanie do Twojego Konta zostało czasowo zablokowane"), "lockout", minutes=minutes, ip=ip)
     audit.record("lockout", user)
+
+
+def tell_owner_of_second_step_lockout(user_id, minutes, ip):
+    """Many wrong codes after the right password: the second step is locked for `minutes`, and the
+    owner is told that someone may know the password."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        return
+    tell_owner(user, _("Ktoś mógł poznać hasło do Twojego Konta"), "second_step_lockout", minutes=minutes, ip=ip)
+    audit.record("second_step_lockout", user)
