@@ -84,7 +84,7 @@ def _3_finished_drafts():
 def _4_two_step():
     """Two-step sign-in: when a user turned it on (User.two_step_at); a company requiring it."""
     add_column_if_missing("user", "two_step_at", DateTimeField(null=True))
-    add_column_if_missing("company", "require_two_step", BooleanField(default=False))
+    add_column_if_missing("company", "require_two_step", BooleanField(null=True, default=False))
 
 
 MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step]

@@ -66,8 +66,10 @@ class Company(BaseModel):
     verified = BooleanField(default=True)
     fetched_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
-    # Its administrators require two-step sign-in from its users (schema version 4).
-    require_two_step = BooleanField(default=False)
+    # Its administrators require two-step sign-in from its users (schema version 4). Nullable
+    # (NULL: no) so an older database gets it with a plain ADD COLUMN: making a column NOT NULL
+    # on SQLite rebuilds the table, and the rebuild's delete would null users' active company.
+    require_two_step = BooleanField(null=True, default=False)
 
 
 class User(BaseModel):
@@ -105,6 +107,9 @@ class User(BaseModel):
 
     def get_id(self):
         return self.session_key
+
+    # Set with the session (konto.sessions.load_user): does a company of theirs require two-step sign-in?
+    two_step_required = False
 
 
 class UserSession(BaseModel):

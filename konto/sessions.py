@@ -21,12 +21,15 @@ from flask import current_app
 from flask import request
 from flask import session
 from peewee import JOIN
+from peewee import SQL
+from peewee import fn
 
 from konto.client import client_agent
 from konto.client import client_ip
 from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.models import Company
+from konto.models import Membership
 from konto.models import PendingLogin
 from konto.models import User
 from konto.models import UserSession
@@ -42,11 +45,20 @@ def _hash(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# Does a company of the session's user require two-step sign-in? (A correlated subquery: the
+# rule that sends such a user to turn it on costs no query of its own.)
+_RequiringCompany = Company.alias("requiring")
+_TWO_STEP_REQUIRED = fn.EXISTS(
+    Membership.select(SQL("1"))
+    .join(_RequiringCompany, on=(Membership.company == _RequiringCompany.id))
+    .where((Membership.user == User.id) & (_RequiringCompany.require_two_step == True))  # noqa: E712
+).alias("two_step_required")
+
 # Every logged-in request runs this: the session, its user and the user's active company (the
 # top bar shows it) in one query, its SQL generated once.
 _session_by_key_hash = PrebuiltSelect(
     # Only the company's id and name: the top bar shows nothing else, and each column costs.
-    lambda key_hash: UserSession.select(UserSession, User, Company.id, Company.name)
+    lambda key_hash: UserSession.select(UserSession, User, Company.id, Company.name, _TWO_STEP_REQUIRED)
     .join(User)
     .join(Company, JOIN.LEFT_OUTER, on=(User.active_company == Company.id))
     .where(UserSession.key_hash == key_hash)
@@ -76,6 +88,7 @@ def load_user(key):
     user = row.user
     user.session_key = key
     user.session_row = row
+    user.two_step_required = bool(row.two_step_required)
     return user
 
 

@@ -10,6 +10,7 @@ from konto import config
 from konto import create_app
 from konto.db import database
 from tests.helpers import ON_POSTGRES
+from tests.helpers import TWO_STEP_KEY
 from tests.helpers import database_url
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -37,6 +38,7 @@ def test_defaults_are_the_demo(tmp_path):
 def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
     environ = {
         "SECRET_KEY": "s" * 40,
+        "KONTO_TWO_STEP_KEY": TWO_STEP_KEY,
         "MAIL_SERVER": "smtp.example.pl",
         "MAIL_PORT": "587",
         "MAIL_USE_TLS": "1",
@@ -56,6 +58,7 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
     assert loaded["RATELIMIT_ENABLED"] is False and loaded["RATELIMIT_LOGIN_IP"] == "3/minute"
     assert loaded["KONTO_BASE_URL"] is None
     assert loaded["DEMO_MAIL"] is False and loaded["SESSION_COOKIE_SECURE"] is True
+    assert loaded["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY,)
 
 
 @pytest.mark.parametrize(
@@ -68,11 +71,24 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
         ("RATELIMIT_LOGIN_IP", "many per minute"),
         ("RATELIMIT_STRATEGY", "leaky-bucket"),
         ("KONTO_REGISTRY", "krs"),
+        ("KONTO_TWO_STEP_KEY", "not-a-fernet-key"),
     ],
 )
 def test_a_bad_value_fails_with_a_sentence_naming_the_variable(tmp_path, name, value):
     with pytest.raises(config.ConfigError, match=rf"^{name}={value!r} .+\.$"):
         config.load(str(tmp_path), environ={name: value})
+
+
+def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
+    """With SMTP set (production) the TOTP secrets' key must come from the environment; the demo
+    makes one of its own and keeps it; several keys rotate (the first encrypts)."""
+    with pytest.raises(config.ConfigError, match="^KONTO_TWO_STEP_KEY is not set"):
+        config.load(str(tmp_path), environ={"SECRET_KEY": "s" * 40, "MAIL_SERVER": "smtp.example.pl"})
+    demo = config.load(str(tmp_path), environ={})
+    assert demo["KONTO_TWO_STEP_KEY"] == ((tmp_path / "two_step_key").read_text(),)
+    assert config.load(str(tmp_path), environ={})["KONTO_TWO_STEP_KEY"] == demo["KONTO_TWO_STEP_KEY"]
+    rotated = config.load(str(tmp_path), environ={"KONTO_TWO_STEP_KEY": f"{TWO_STEP_KEY}, {demo['KONTO_TWO_STEP_KEY'][0]}"})
+    assert rotated["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY, demo["KONTO_TWO_STEP_KEY"][0])
 
 
 def test_tests_get_their_config_instead_of_the_environment(tmp_path):

@@ -222,12 +222,14 @@ def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(t
             "session_id": UserSession.select().order_by(UserSession.id.desc()).first().id,  # bob's
             "key": CompanyDraft.get(CompanyDraft.company.is_null()).key,
             "token": "x",
+            "passkey_id": 1,
         }
     values.update(licence_objects(values["company_id"]))  # licences, claims, the back office
     # What each form would carry: with a valid token, most of these would change something.
     data = {"decyzja": "accept", "company_id": values["company_id"], "statement": "y", "by_email": "y",
             "contact_email": "anna@example.com", "number": "PL6770002009", "email": "anna@example.com",
-            "password": PASSWORD, "marketing": "y", "confirm": "y", "name": "X"}
+            "password": PASSWORD, "marketing": "y", "confirm": "y", "name": "X", "code": "123456", "require": "y",
+            "cel": "sign_in"}
 
     def counts():
         with database.connection_context():

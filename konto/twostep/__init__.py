@@ -19,7 +19,6 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
-from konto.flows import twostep as flow
 from konto.htmx import is_htmx
 
 bp = Blueprint("twostep", __name__)
@@ -38,7 +37,8 @@ def _require_two_step():
     """A company of the user requires two-step sign-in and it is off: turn it on first."""
     if not current_user.is_authenticated or current_user.two_step_at is not None:
         return None
-    if request.endpoint in ENROLMENT_OPEN or not flow.required(current_user):
+    # two_step_required: read with the session (konto.sessions), no query of its own.
+    if request.endpoint in ENROLMENT_OPEN or not current_user.two_step_required:
         return None
     target = url_for("twostep.overview")
     if is_htmx():

@@ -7,6 +7,7 @@ Every page here works from this browser's half-session (`sessions.half_session`)
 
 from flask import flash
 from flask import redirect
+from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
@@ -31,6 +32,8 @@ LOGIN_NEXT = "login_next"
 def _expired():
     """No half-session: the password step has to be done (again)."""
     flash(_("Logowanie wygasło albo nie zostało rozpoczęte. Zaloguj się ponownie."))
+    if request.method == "GET":
+        return redirect(url_for("auth.login"))
     return redirect_to("auth.login")
 
 
