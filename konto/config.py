@@ -115,8 +115,8 @@ SETTINGS = (
     # Encrypts the authenticator apps' TOTP secrets at rest (konto.factors). None: the demo's,
     # kept in instance/two_step_key; required in production (MAIL_SERVER set).
     Setting("KONTO_TWO_STEP_KEY", _fernet_keys, None),
-    Setting("TWO_STEP_LOGIN_TIMEOUT", _whole_number, 5 * 60),
-    Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),  # where a locked-out user writes  # the half-session between password and code
+    Setting("TWO_STEP_LOGIN_TIMEOUT", _whole_number, 5 * 60),  # the half-session between password and code
+    Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),  # where a locked-out user writes
     # -- company registries -----------------------------------------------------------------
     Setting("KONTO_REGISTRY", _text, "demo", choices=("demo", "gus")),
     Setting("GUS_API_KEY", _text, None),

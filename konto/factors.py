@@ -133,8 +133,8 @@ def code_at(secret, step):
 def new_recovery_codes():
     """RECOVERY_CODE_COUNT fresh codes, written "xxxx-xxxx-xxxx-xxxx"."""
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+    for _index in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _position in range(_RECOVERY_LENGTH))
         codes.append("-".join(raw[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4)))
     return codes
 

@@ -137,7 +137,9 @@ def _notify_lockout(request_limit):
 def _notify_second_step_lockout(request_limit):
     """The second step of an account has just been locked: its owner is told (once an hour)."""
     key = second_step_key()
-    if not key.startswith("user:") or not _limiter().limiter.hit(parse_limit(LOCKOUT_NOTICE), "second-step-notice", key):
+    if not key.startswith("user:"):
+        return None
+    if not _limiter().limiter.hit(parse_limit(LOCKOUT_NOTICE), "second-step-notice", key):
         return None
     login_flow.tell_owner_of_second_step_lockout(int(key[5:]), _minutes_left(request_limit.reset_at), client_ip())
     return None

@@ -87,7 +87,8 @@ def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
     demo = config.load(str(tmp_path), environ={})
     assert demo["KONTO_TWO_STEP_KEY"] == ((tmp_path / "two_step_key").read_text(),)
     assert config.load(str(tmp_path), environ={})["KONTO_TWO_STEP_KEY"] == demo["KONTO_TWO_STEP_KEY"]
-    rotated = config.load(str(tmp_path), environ={"KONTO_TWO_STEP_KEY": f"{TWO_STEP_KEY}, {demo['KONTO_TWO_STEP_KEY'][0]}"})
+    both = f"{TWO_STEP_KEY}, {demo['KONTO_TWO_STEP_KEY'][0]}"
+    rotated = config.load(str(tmp_path), environ={"KONTO_TWO_STEP_KEY": both})
     assert rotated["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY, demo["KONTO_TWO_STEP_KEY"][0])
 
 

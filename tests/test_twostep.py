@@ -10,6 +10,8 @@ from konto import factors
 from konto import sessions
 from konto.db import database
 from konto.models import AuditEvent
+from konto.models import Company
+from konto.models import Membership
 from konto.models import PendingLogin
 from konto.models import RecoveryCode
 from konto.models import TotpCredential
@@ -52,6 +54,10 @@ def fresh_login(app, email="anna@example.com", **extra):
     response = journey.login(email=email, **extra)
     assert response.status_code == 303 and response.headers["Location"] == "/logowanie/weryfikacja"
     return journey
+
+
+def recovery(browser, code):
+    return browser.client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": code})
 
 
 # -- turning it on ------------------------------------------------------------------------
@@ -199,7 +205,8 @@ def test_the_half_session_grants_nothing_but_the_second_step(app, enrolled):
             continue
         path = re.sub(r"<int:\w+>", "1", re.sub(r"<(string:)?\w+>", "x", rule.rule))
         got, expected = half.client.get(path), stranger.get(path)
-        assert (got.status_code, got.headers.get("Location")) == (expected.status_code, expected.headers.get("Location")), path
+        assert got.status_code == expected.status_code, path
+        assert got.headers.get("Location") == expected.headers.get("Location"), path
         assert comparable(got.data.decode()) == comparable(expected.data.decode()), path
         checked += 1
     assert checked > 20
@@ -303,7 +310,7 @@ def test_a_recovery_code_signs_in_once_and_the_owner_is_told(app, enrolled):
     done = browser.client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": typed})
     assert done.status_code == 303
     assert "Użyto kodu zapasowego" in browser.client.get("/panel").data.decode()
-    again = fresh_login(app).client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": codes[3]})
+    again = recovery(fresh_login(app), codes[3])
     assert again.status_code == 422 and "nieprawidłowy albo został już użyty" in again.data.decode()
     assert mails_to("anna@example.com")[0].subject == "Użyto kodu zapasowego"
     assert "Pozostało kodów: 9" in mails_to("anna@example.com")[0].text_body
@@ -356,15 +363,15 @@ def test_recovery_codes_are_compared_with_every_unused_one_in_constant_time(monk
 
 def test_new_recovery_codes_replace_the_old_ones(app, enrolled, clock):
     anna, _secret, old_codes = enrolled
-    assert fresh_login(app).client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": old_codes[0]}).status_code == 303
+    assert recovery(fresh_login(app), old_codes[0]).status_code == 303
     page = anna.client.get(BASE + "/kody").data.decode()
     assert "Pozostało kodów: 9 z 10" in page
     done = anna.client.post(BASE + "/kody")
     assert done.status_code == 200
     new_codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", done.data.decode())
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
-    assert fresh_login(app).client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": old_codes[1]}).status_code == 422
-    assert fresh_login(app).client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": new_codes[1]}).status_code == 303
+    assert recovery(fresh_login(app), old_codes[1]).status_code == 422
+    assert recovery(fresh_login(app), new_codes[1]).status_code == 303
     assert events("anna@example.com", "recovery_codes_generated")
     assert mails_to("anna@example.com")[1].subject == "Wygenerowano nowe kody zapasowe"
 
@@ -395,7 +402,8 @@ def test_turning_it_off_needs_the_password_and_a_code(app, enrolled, clock):
     assert "Hasło" in page and "Kod z aplikacji lub kod zapasowy" in page
     off = BASE + "/wylacz"
     assert anna.client.post(off, data={"password": PASSWORD}).status_code == 422
-    assert anna.client.post(off, data={"password": "zle-haslo-calkiem", "code": app_code(secret, clock)}).status_code == 422
+    wrong_password = {"password": "zle-haslo-calkiem", "code": app_code(secret, clock)}
+    assert anna.client.post(off, data=wrong_password).status_code == 422
     assert anna.client.post(off, data={"password": PASSWORD, "code": "000000"}).status_code == 422
     assert user("anna@example.com").two_step_at is not None
     done = anna.client.post(off, data={"password": PASSWORD, "code": app_code(secret, clock)})
@@ -450,7 +458,7 @@ def test_the_secret_and_codes_are_never_in_the_logs(app, client, clock, capfd, c
     secret, codes = journey.turn_on_app(clock)
     browser = fresh_login(app)
     browser.second_step(app_code(secret, clock))
-    fresh_login(app).client.post("/logowanie/weryfikacja/kod-zapasowy", data={"code": codes[0]})
+    recovery(fresh_login(app), codes[0])
     out, err = capfd.readouterr()
     logged = out + err + caplog.text
     for text in [secret, factors.grouped(secret), *codes]:
@@ -482,16 +490,11 @@ COMPANY = "PL5250001003"
 
 def company_of(email):
     with database.connection_context():
-        from konto.models import Company
-        from konto.models import Membership
-
         return Company.select().join(Membership).join(User).where(User.email == email).get()
 
 
 def join(app, admin, email):
     """`email` signs up and the admin makes them a member of the admin's company."""
-    from konto.models import Membership
-
     member = Journey(app.test_client())
     member.signed_up(email=email)
     with database.connection_context():

@@ -93,9 +93,8 @@ def export_data(user):
         # What two-step sign-in holds, never its secrets (the app's key, the codes, the passkeys' keys).
         "two_step": {
             "enabled_at": iso(user.two_step_at),
-            "authenticator_app_added_at": iso(next(
-                (t.created_at for t in TotpCredential.select(TotpCredential.created_at).where(TotpCredential.user == user.id)),
-                None)),
+            "authenticator_app_added_at": iso(
+                TotpCredential.select(TotpCredential.created_at).where(TotpCredential.user == user.id).scalar()),
             "passkeys": [
                 {"name": p.name, "created_at": iso(p.created_at), "last_used_at": iso(p.last_used_at)}
                 for p in Passkey.select().where(Passkey.user == user.id).order_by(Passkey.id)

@@ -180,7 +180,8 @@ def confirm_app(user, code, keep_session=None):
         else:
             audit.record("two_step_app_changed", user.id)
             _tell(user, _("Zmieniono aplikację uwierzytelniającą"),
-                  _("Do Twojego Konta przypisano nową aplikację uwierzytelniającą. Kody z poprzedniej już nie działają."))
+                  _("Do Twojego Konta przypisano nową aplikację uwierzytelniającą. "
+                    "Kody z poprzedniej już nie działają."))
     return AppConfirmed(True, codes, replaced)
 
 
@@ -372,6 +373,10 @@ def _spend_challenge(challenge_b64, purpose, user):
     return query.execute() == 1
 
 
+def _descriptors(user):
+    return [PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in passkeys_of(user)]
+
+
 def passkey_options(purpose, user=None):
     """(options as JSON for the browser, challenge in base64url): for adding a passkey (`user`
     logged in), the second step (`user` of the half-session), signing in without a password
@@ -390,14 +395,10 @@ def passkey_options(purpose, user=None):
                 resident_key=ResidentKeyRequirement.REQUIRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
             ),
-            exclude_credentials=[
-                PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in passkeys_of(user)
-            ],
+            exclude_credentials=_descriptors(user),
         )
     else:
-        allow = [] if user is None else [
-            PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in passkeys_of(user)
-        ]
+        allow = [] if user is None else _descriptors(user)
         options = webauthn.generate_authentication_options(
             rp_id=rp_id,
             challenge=challenge,
@@ -443,7 +444,8 @@ def add_passkey(user, name, credential_json, challenge_b64, keep_session=None):
         )
     except (WebAuthnException, ValueError, KeyError, TypeError):
         return PasskeyAdded(False, _("Nie udało się dodać klucza. Spróbuj jeszcze raz."))
-    transports = data.get("response", {}).get("transports") if isinstance(data.get("response"), dict) else None
+    response = data.get("response") if isinstance(data.get("response"), dict) else {}
+    transports = response.get("transports") if isinstance(response.get("transports"), list) else []
     with write_transaction():
         credential_id = bytes_to_base64url(verified.credential_id)
         if Passkey.select().where(Passkey.credential_id == credential_id).exists():
@@ -454,7 +456,7 @@ def add_passkey(user, name, credential_json, challenge_b64, keep_session=None):
             public_key=bytes_to_base64url(verified.credential_public_key),
             sign_count=verified.sign_count,
             name=name,
-            transports=",".join(t for t in transports if isinstance(t, str))[:100] if isinstance(transports, list) else "",
+            transports=",".join(t for t in transports if isinstance(t, str))[:100],
         )
         codes = []
         if not is_on(user):

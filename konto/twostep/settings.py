@@ -89,7 +89,8 @@ def app_setup():
         return render_form("twostep/app_setup.html", form, **context)
     confirmed = flow.confirm_app(current_user, form.code.data, keep_session=current_user.session_row)
     if not confirmed.ok:
-        form.code.errors.append(_("Ten kod się nie zgadza. Sprawdź, czy w aplikacji dodałeś(-aś) ten kod QR, i wpisz kod, który pokazuje teraz."))
+        form.code.errors.append(_("Ten kod się nie zgadza. Sprawdź, czy w aplikacji dodałeś(-aś) ten kod QR, "
+                                  "i wpisz kod, który pokazuje teraz."))
         return render("twostep/app_setup.html", form=form, status=422, **context)
     mark_confirmed()  # the code just typed is a second step
     if confirmed.codes:
@@ -158,7 +159,8 @@ def add_passkey():
     form = PasskeyForm()
     if not form.validate_on_submit():
         if form.credential.errors or form.challenge.errors:
-            form.form_errors.append(_("Dodanie klucza wymaga przeglądarki z obsługą kluczy dostępu i włączonego JavaScriptu."))
+            form.form_errors.append(
+                _("Dodanie klucza wymaga przeglądarki z obsługą kluczy dostępu i włączonego JavaScriptu."))
         return _passkeys_page(form, status=422)
     added = flow.add_passkey(current_user, form.name.data, form.credential.data, form.challenge.data,
                              keep_session=current_user.session_row)
@@ -199,7 +201,8 @@ def reauth_passkey():
     ) is None:
         flow.record_failed_second_step(current_user)
         reauth_form = ReauthTwoStepForm(formdata=None)
-        reauth_form.form_errors.append(_("Klucz dostępu nie potwierdził, że to Ty. Spróbuj jeszcze raz albo podaj hasło i kod."))
+        reauth_form.form_errors.append(_("Klucz dostępu nie potwierdził, że to Ty. "
+                                         "Spróbuj jeszcze raz albo podaj hasło i kod."))
         return render("account/reauth.html", form=reauth_form, passkeys=True, status=422)
     mark_confirmed()
     return redirect_to_url(target or url_for("account.settings"))

@@ -63,7 +63,8 @@ def second_step():
         return _page("twostep/second_step.html", pending, form, status=422 if form.is_submitted() else 200)
     target = safe_next(session.get(LOGIN_NEXT))
     if not flow.log_in_with_app_code(pending, form.code.data):
-        form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty. Wpisz kod, który aplikacja pokazuje teraz."))
+        form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty. "
+                                  "Wpisz kod, który aplikacja pokazuje teraz."))
         return _page("twostep/second_step.html", pending, form, status=422)
     return _signed_in(target)
 
@@ -118,6 +119,7 @@ def passkey_sign_in():
         user = flow.log_in_with_passkey(form.credential.data, form.challenge.data)
     if user is None:
         login_form = LoginForm(formdata=None)
-        login_form.form_errors.append(_("Nie udało się zalogować kluczem dostępu. Spróbuj jeszcze raz albo podaj hasło."))
+        login_form.form_errors.append(
+            _("Nie udało się zalogować kluczem dostępu. Spróbuj jeszcze raz albo podaj hasło."))
         return render("auth/login.html", form=login_form, status=422)
     return redirect_to("account.dashboard")
