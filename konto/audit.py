@@ -62,6 +62,7 @@ EVENTS = {
     "two_step_app_changed": _l("Zmiana aplikacji uwierzytelniającej"),
     "two_step_disabled": _l("Wyłączenie weryfikacji dwuetapowej"),
     "second_step_failed": _l("Nieudana weryfikacja dwuetapowa"),
+    "second_step_replayed": _l("Odrzucony ponownie użyty kod z aplikacji"),
     "recovery_codes_generated": _l("Nowe kody zapasowe"),
     "recovery_code_used": _l("Użycie kodu zapasowego"),
     "passkey_added": _l("Dodanie klucza dostępu"),

@@ -169,6 +169,8 @@ def test_a_used_code_is_refused_and_so_is_an_older_one(app, enrolled, clock):
     code = app_code(secret, clock)
     assert fresh_login(app).second_step(code).status_code == 303
     assert fresh_login(app).second_step(code).status_code == 422  # the same step again
+    assert events("anna@example.com", "second_step_replayed")
+    assert mails_to("anna@example.com")[0].subject == "Ktoś ponownie użył kodu z Twojej aplikacji"
     assert fresh_login(app).second_step(app_code(secret, clock, -1)).status_code == 422  # an older step
     clock.advance(30)
     assert fresh_login(app).second_step(app_code(secret, clock)).status_code == 303
@@ -432,6 +434,22 @@ def test_a_password_reset_leaves_two_step_sign_in_on(app, enrolled, clock):
     response = browser.login(password=new_password)
     assert response.headers["Location"] == "/logowanie/weryfikacja"
     assert browser.second_step(app_code(secret, clock)).status_code == 303
+
+
+def test_e_mail_change_and_its_links_never_log_in_past_the_second_step(app, enrolled, clock):
+    anna, secret, _codes = enrolled
+    assert anna.reauth(code=app_code(secret, clock)).status_code == 303
+    assert anna.client.post("/konto/email", data={"email": "nowy@example.com"}).status_code == 200
+    confirm = link_in(mails_to("nowy@example.com")[0], "/konto/email/potwierdz/")
+    stranger = Journey(app.test_client())
+    assert stranger.client.post(confirm).headers["Location"] == "/logowanie"
+    assert stranger.client.get("/panel").status_code == 302
+    revert = link_in([m for m in mails_to("anna@example.com") if "/konto/email/cofnij/" in m.text_body][0],
+                     "/konto/email/cofnij/")
+    assert stranger.client.post(revert).status_code == 200
+    assert stranger.client.get("/panel").status_code == 302
+    # Either way the next sign-in still asks for the second step.
+    assert stranger.login().headers["Location"] == "/logowanie/weryfikacja"
 
 
 def test_the_second_step_page_says_how_to_reach_support(app, enrolled):

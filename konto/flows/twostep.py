@@ -203,6 +203,13 @@ def check_app_code(user, code):
         .where((TotpCredential.id == row.id) & (TotpCredential.last_step < step))
         .execute()
     )
+    if spent != 1:
+        # A right code whose time step was already used: a replay (or the same code sent twice
+        # at once). Refused, recorded, and the owner is told (ASVS 2.8.5).
+        audit.record("second_step_replayed", user.id)
+        _tell(user, _("Ktoś ponownie użył kodu z Twojej aplikacji"),
+              _("Kod z aplikacji uwierzytelniającej, który został już użyty, przyszedł ponownie i został "
+                "odrzucony. Jeśli to nie Ty wpisałeś(-aś) go dwa razy, ktoś mógł go podejrzeć razem z hasłem."))
     return spent == 1
 
 
