@@ -16,6 +16,7 @@ from konto import companies
 from konto import config as konto_config
 from konto import db
 from konto import i18n_cache
+from konto import invitations
 from konto import licences
 from konto import limits
 from konto import mail
@@ -65,6 +66,7 @@ def create_app(test_config=None):
     app.register_blueprint(companies.bp)
     licences.init_app(app)  # Licencje, Usługi and the back office (Obsługa)
     app.register_blueprint(twostep.bp)
+    app.register_blueprint(invitations.bp)
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
     limits.init_app(app)  # after the blueprints: it wraps their views

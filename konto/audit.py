@@ -70,6 +70,19 @@ EVENTS = {
     "company_two_step_required": _l("Firma wymaga weryfikacji dwuetapowej"),
     "company_two_step_not_required": _l("Firma nie wymaga już weryfikacji dwuetapowej"),
     "second_step_lockout": _l("Czasowa blokada weryfikacji dwuetapowej"),
+    "access_received": _l("Przyjęcie Twojej prośby o dostęp do firmy"),
+    "member_invited": _l("Zaproszenie użytkownika do firmy"),
+    "invitation_resent": _l("Ponowne wysłanie zaproszenia do firmy"),
+    "invitation_revoked": _l("Wycofanie zaproszenia do firmy"),
+    "invitation_accepted": _l("Przyjęcie zaproszenia do firmy"),
+    "invitation_declined": _l("Odrzucenie zaproszenia do firmy"),
+    "member_role_changed": _l("Zmiana roli użytkownika firmy"),
+    "role_changed_by_admin": _l("Zmiana Twojej roli w firmie"),
+    "member_removed": _l("Usunięcie użytkownika z firmy"),
+    "removed_from_company": _l("Usunięcie Cię z firmy"),
+    "company_left": _l("Opuszczenie firmy"),
+    "admin_handed_over": _l("Przekazanie administracji firmy"),
+    "admin_received": _l("Przejęcie administracji firmy"),
 }
 
 

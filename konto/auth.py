@@ -36,6 +36,8 @@ from konto.htmx import redirect_to
 from konto.htmx import redirect_to_url
 from konto.htmx import render
 from konto.htmx import render_form
+from konto.invitations import carried_invitation
+from konto.invitations import carried_next
 from konto.links import safe_next
 from konto.twostep.signin import LOGIN_NEXT
 
@@ -49,8 +51,11 @@ _PENDING_EMAIL = "pending_email"
 def register():
     """Create an account (inactive until the e-mail link is used)."""
     form = RegisterForm()
+    invitation = carried_invitation()
+    if request.method == "GET" and invitation is not None:
+        form.email.data = invitation.email  # opened from an invitation: its address (the same rules still apply)
     if not form.validate_on_submit():
-        return render_form("auth/register.html", form)
+        return render_form("auth/register.html", form, invitation=invitation)
     signup_flow.register(
         form.email.data,
         form.password.data,
@@ -114,7 +119,7 @@ def login():
         return redirect(url_for("account.dashboard"))
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = safe_next(request.args.get("next")) or ""
+        form.next.data = safe_next(request.args.get("next")) or carried_next() or ""
         form.email.data = form.email.data or session.get(_PENDING_EMAIL)
     if not form.validate_on_submit():
         return render_form("auth/login.html", form)

@@ -108,6 +108,7 @@ SETTINGS = (
     Setting("RESET_TOKEN_MAX_AGE", _whole_number, 3600),
     Setting("EMAIL_CHANGE_TOKEN_MAX_AGE", _whole_number, 24 * 3600),
     Setting("EMAIL_REVERT_TOKEN_MAX_AGE", _whole_number, 14 * 24 * 3600),
+    Setting("INVITATION_MAX_AGE", _whole_number, 7 * 24 * 3600),  # an invitation into a company
     Setting("REAUTH_WINDOW", _whole_number, 10 * 60),
     Setting("SESSION_IDLE_TIMEOUT", _whole_number, 2 * 3600),
     Setting("SESSION_ABSOLUTE_TIMEOUT", _whole_number, 30 * 24 * 3600),

@@ -207,6 +207,29 @@ class DeleteForm(BaseForm):
     )
 
 
+class InviteForm(BaseForm):
+    """"Dodaj użytkownika": the address to invite and whether they become an administrator."""
+
+    email = EmailField(
+        _l("Adres e-mail"),
+        filters=[normalize_email],
+        validators=[ValidEmail()],
+        render_kw={"autocomplete": "off", "maxlength": EMAIL_MAX},
+        description=_l("Wyślemy na ten adres zaproszenie z przyciskiem „Akceptuj zaproszenie”."),
+    )
+    admin = BooleanField(
+        _l("Administrator firmy"),
+        description=_l(
+            "Administrator ma pełny dostęp do firmy: może m.in. dodawać i usuwać innych użytkowników, "
+            "zmieniać ich uprawnienia, odłączać programy i zmieniać dane firmy."
+        ),
+    )
+
+    @property
+    def role(self):
+        return "admin" if self.admin.data else "member"
+
+
 class TaxIdForm(BaseForm):
     number = StringField(
         _l("NIP lub VATIN"),

@@ -8,9 +8,9 @@ and deployments can lower or raise it; RATELIMIT_ENABLED=0 turns them all off.
 Keys: "ip" is the client address (request.remote_addr: put ProxyFix in front when the app
 runs behind a proxy); "account" is a hash of the normalised e-mail address in the form,
 whether or not an account has it, so a limit never tells who has an account; "user" is the
-logged-in user; "second_step" is the account whose second step is being tried: the user of the
-half-session between the password and the code, or the logged-in user (re-authentication,
-turning two-step sign-in off).
+logged-in user; "company" the company in the URL (whoever acts for it); "second_step" is the
+account whose second step is being tried: the user of the half-session between the password
+and the code, or the logged-in user (re-authentication, turning two-step sign-in off).
 
 Second step: wrong codes (and wrong passkey answers) count per account and per client IP,
 with the same growing windows as passwords; the account's owner is told by e-mail once an hour
@@ -78,6 +78,9 @@ LIMITS = {
     "SECOND_STEP_IP": ("20/minute;200/hour", "ip", _SECOND_STEP_ENDPOINTS + ("twostep.passkey_sign_in",), "failed"),
     # Each asks for a WebAuthn challenge (a row until answered or purged).
     "PASSKEY_OPTIONS_IP": ("30/minute;300/hour", "ip", ("twostep.passkey_options",), "all"),
+    # Invitations sent (and sent again): each is an e-mail to an address someone typed.
+    "INVITE_COMPANY": ("50/day", "company", ("companies.invite", "companies.resend_invitation"), "ok"),
+    "INVITE_USER": ("20/hour", "user", ("companies.invite", "companies.resend_invitation"), "ok"),
 }
 
 # After an address is locked, its owner is told at most this often.
@@ -97,6 +100,11 @@ def user_key():
     return f"user:{current_user.id}" if current_user.is_authenticated else ip_key()
 
 
+def company_key():
+    """The company in the URL (/firmy/<company_id>/…), whoever acts for it."""
+    return f"company:{(request.view_args or {}).get('company_id')}"
+
+
 def second_step_key():
     """The account whose second step this is: logged in, or in this browser's half-session."""
     if current_user.is_authenticated:
@@ -105,7 +113,8 @@ def second_step_key():
     return f"user:{pending.user_id}" if pending is not None else ip_key()
 
 
-KEYS = {"ip": ip_key, "account": account_key, "user": user_key, "second_step": second_step_key}
+KEYS = {"ip": ip_key, "account": account_key, "user": user_key, "second_step": second_step_key,
+        "company": company_key}
 
 
 def _went_through(response):

@@ -183,6 +183,47 @@ class AccessRequest(BaseModel):
         indexes = ((("user", "company"), True),)
 
 
+class Invitation(BaseModel):
+    """An administrator's invitation of an e-mail address into a company ("Dodaj użytkownika").
+
+    The link carries a random token; only its SHA-256 is stored, and a new one replaces it on
+    every resend. Stored statuses: pending, accepted, declined, revoked; a pending invitation
+    past `expires_at` is expired (computed). `pending_email` holds the address while the
+    invitation is open (pending, expired too) and is NULL once it is closed: the unique index
+    makes one open invitation per address and company.
+    """
+
+    company = ForeignKeyField(Company, backref="invitations", on_delete="CASCADE")
+    email = CharField(max_length=254)  # normalised, as typed by the administrator
+    role = CharField(max_length=10, default="member")  # admin | member: what accepting gives
+    token_hash = CharField(max_length=64, unique=True)
+    status = CharField(max_length=10, default="pending")  # pending | accepted | declined | revoked
+    pending_email = CharField(max_length=254, null=True, index=True)
+    invited_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(default=utcnow)  # the last time the e-mail went (resend moves it)
+    send_count = IntegerField(default=1)
+    expires_at = DateTimeField()
+    decided_at = DateTimeField(null=True)  # accepted, declined or revoked
+    decided_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("company", "pending_email"), True),)
+
+
+class MembershipEvent(BaseModel):
+    """A change to who is in a company and with which role: the company's own history, shown
+    to its administrators. `subject` is the address of the person concerned (invitees may
+    have no account); `actor` who did it (NULL: the account is gone, or nobody did)."""
+
+    company = ForeignKeyField(Company, backref="membership_events", on_delete="CASCADE")
+    event = CharField(max_length=40)
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    subject = CharField(max_length=254, null=True)
+    detail = CharField(max_length=255, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
 class CompanyDraft(BaseModel):
     """The wizard's state between its steps, kept on the server so a POST cannot forge it."""
 
@@ -493,6 +534,8 @@ ALL_MODELS = [
     Company,
     Membership,
     AccessRequest,
+    Invitation,
+    MembershipEvent,
     CompanyDraft,
     RegistryCache,
     AuditEvent,

@@ -1,19 +1,25 @@
 """Who may do what in a company: the one place that maps a member's role to actions.
 
-Today a membership's role is "admin" or "member": members see a company's licences and
-services, administrators act on them. Issue 11 adds roles by extending ROLE_ACTIONS; every
-view and flow asks `can(membership, action)` and nothing else.
+A membership's role is "admin" (administrator) or "member" (użytkownik): members see the
+company, its users, licences and services; administrators act on them and decide who is in
+the company and with which role (konto.flows.members). A new role extends ROLE_ACTIONS; every
+view and flow asks `can(membership, action)` (or `is_admin`) and nothing else.
 """
 
 from konto.models import Company
 from konto.models import Membership
 
-VIEW = "view"  # see the company's licences, services, history
-MANAGE = "manage"  # start a trial, register or release an installation, turn services on/off, object to a claim
+ADMIN = "admin"
+MEMBER = "member"
+
+VIEW = "view"  # see the company, its users, licences, services, history
+# invite, change roles, remove; start a trial, register or release an installation, turn services
+# on/off, object to a claim
+MANAGE = "manage"
 
 ROLE_ACTIONS = {
-    "admin": frozenset({VIEW, MANAGE}),
-    "member": frozenset({VIEW}),
+    ADMIN: frozenset({VIEW, MANAGE}),
+    MEMBER: frozenset({VIEW}),
 }
 
 
@@ -34,4 +40,5 @@ def can(member, action):
 
 
 def is_admin(member):
+    """True when this membership (or None) is a company administrator's."""
     return can(member, MANAGE)

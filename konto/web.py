@@ -128,6 +128,10 @@ def init_app(app):
             "statement_version": documents.VERSIONS[documents.STATEMENT],
         }
 
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page("errors/403.html", 403)
+
     @app.errorhandler(404)
     def not_found(error):
         return error_page("errors/404.html", 404)

@@ -49,6 +49,13 @@ def csrf_app(tmp_path):
 
 
 @pytest.fixture
+def ctx(app):
+    """A request context and a database connection: for calling flows directly."""
+    with app.test_request_context(), database.connection_context():
+        yield
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

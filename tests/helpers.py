@@ -17,6 +17,7 @@ from konto.db import database
 from konto.db import release_connections
 from konto.models import Email
 from konto.models import User
+from konto.models import utcnow
 
 PASSWORD = "zielone-jabłko-na-wiosnę"
 
@@ -176,6 +177,21 @@ class Clock:
 def app_code(secret, clock, steps=0):
     """The code an authenticator app with this secret shows at the clock's time (+ steps of 30 s)."""
     return factors.code_at(secret, factors.current_step(clock.now) + steps)
+
+
+def count(model, *where):
+    """How many rows of a model (matching `where`) the database holds."""
+    with database.connection_context():
+        query = model.select()
+        if where:
+            query = query.where(*where)
+        return query.count()
+
+
+def activated_account(email, password_hash="-"):
+    """An activated account made straight in the database (inside a connection)."""
+    return User.create(email=email, first_name="Anna", last_name="Nowak", password_hash=password_hash,
+                       activated_at=utcnow())
 
 
 def user(email):

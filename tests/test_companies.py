@@ -8,6 +8,7 @@ from konto.db import database
 from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
+from konto.models import Invitation
 from konto.models import Membership
 from konto.models import Passkey
 from konto.models import RegistryCache
@@ -15,6 +16,7 @@ from konto.models import User
 from konto.models import UserSession
 from konto.registry import demo
 from tests.helpers import Journey
+from tests.helpers import count
 from tests.helpers import mails_to
 from tests.licence_helpers import licence_objects
 from tests.licence_helpers import licence_routes
@@ -26,14 +28,6 @@ OUTAGE = "PL7010011003"
 ENDED = "PL5830006000"
 SUSPENDED = "PL8990007004"
 NAMELESS_DE = "DE123456788"
-
-
-def count(model, *where):
-    with database.connection_context():
-        query = model.select()
-        if where:
-            query = query.where(*where)
-        return query.count()
 
 
 @pytest.fixture
@@ -368,9 +362,11 @@ def test_contact_forms_are_editable(client, anna):
 # Routes with a variable part that are not about an object of an account: e-mail links carry
 # a signed token instead (checked in test_auth / test_account), and the demo mailbox exists
 # only without SMTP and shows the demo's own outbox to whoever runs it.
+# The invitation link (/zaproszenie/<token>) carries a random token stored only as its hash;
+# what it shows to whom is checked in test_users.
 NOT_OBJECT_ROUTES = {
     "/aktywacja/<token>", "/haslo/nowe/<token>", "/konto/email/potwierdz/<token>", "/konto/email/cofnij/<token>",
-    "/poczta/<int:message_id>", "/poczta/<int:message_id>/html", "/static/<path:filename>",
+    "/poczta/<int:message_id>", "/poczta/<int:message_id>/html", "/static/<path:filename>", "/zaproszenie/<token>",
     "/uslugi/<code>/regulamin",  # a service's terms: a public document, like the portal's own terms
 }
 
@@ -380,18 +376,36 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
     company_id = Company.select().get().id
     response = step1(client, SOLE_PROPRIETOR)
     draft_key = response.headers["Location"].split("/")[3]
+    client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "bob@example.com"})
     with database.connection_context():
         AccessRequest.create(user=User.get(User.email == "anna@example.com"), company=company_id)
         access_id = AccessRequest.select().get().id
         anna_session = UserSession.get(UserSession.user == User.get(User.email == "anna@example.com").id).id
+        member_id = Membership.get().id
+        invitation_id = Invitation.get().id
         passkey_id = Passkey.create(user=User.get(User.email == "anna@example.com"), credential_id="a-credential",
                                     public_key="a-key", name="Laptop").id
     ids = licence_objects(company_id)  # licences, claims, the back office: tests/test_staff.py walks them too
     eve = Journey(app.test_client())
     eve.signed_up(email="eve@example.com")
     eve.reauth()  # so that a recent password is not what stops her
+    users = f"/firmy/{company_id}/uzytkownicy"
     routes = {
         **licence_routes(ids, draft_key),
+        "/firmy/<int:company_id>/uzytkownicy": [("get", users)],
+        "/firmy/<int:company_id>/uzytkownicy/dodaj": [("get", f"{users}/dodaj"), ("post", f"{users}/dodaj")],
+        "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/rola": [("post", f"{users}/{member_id}/rola")],
+        "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/usun": [
+            ("get", f"{users}/{member_id}/usun"), ("post", f"{users}/{member_id}/usun")],
+        "/firmy/<int:company_id>/opusc": [("get", f"/firmy/{company_id}/opusc"), ("post", f"/firmy/{company_id}/opusc")],
+        "/firmy/<int:company_id>/przekaz": [
+            ("get", f"/firmy/{company_id}/przekaz"), ("post", f"/firmy/{company_id}/przekaz")],
+        "/firmy/<int:company_id>/zaproszenia/<int:invitation_id>/ponow": [
+            ("post", f"/firmy/{company_id}/zaproszenia/{invitation_id}/ponow")],
+        "/firmy/<int:company_id>/zaproszenia/<int:invitation_id>/wycofaj": [
+            ("post", f"/firmy/{company_id}/zaproszenia/{invitation_id}/wycofaj")],
+        "/zaproszenia/<int:invitation_id>": [("get", f"/zaproszenia/{invitation_id}"),
+                                             ("post", f"/zaproszenia/{invitation_id}")],
         "/firmy/<int:company_id>": [("get", f"/firmy/{company_id}")],
         "/firmy/<int:company_id>/kontakt": [("post", f"/firmy/{company_id}/kontakt")],
         "/firmy/<int:company_id>/odswiez": [("post", f"/firmy/{company_id}/odswiez")],
@@ -410,16 +424,79 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
     }
     for calls in routes.values():
         for method, path in calls:
-            data = {"decyzja": "accept", "statement": "y"} if method == "post" else None
+            data = {"decyzja": "accept", "statement": "y", "rola": "member", "member_id": member_id,
+                    "email": "eve@example.com"} if method == "post" else None
             response = getattr(eve.client, method)(path, data=data)
             assert response.status_code == 404, (method, path, response.status_code)
     assert client.get(f"/firmy/{company_id}").status_code == 200  # anna's session and company are intact
     with database.connection_context():
         assert Passkey.get_by_id(passkey_id).name == "Laptop" and not Company.get_by_id(company_id).require_two_step
+        assert Membership.select().count() == 1 and Membership.get().role == "admin"
+        assert Invitation.get().status == "pending" and Invitation.get().send_count == 1
     # A new route that takes an id must be added above (or, if it is not about an account's
     # object, to NOT_OBJECT_ROUTES with the reason).
     with_ids = {rule.rule for rule in app.url_map.iter_rules() if "<" in rule.rule}
     assert with_ids - NOT_OBJECT_ROUTES == set(routes)
+
+
+# What a plain member of a company gets on each of its routes: the administrators' actions are
+# refused (403; the older access-request decision answers 404), the rest is theirs too.
+MEMBER_GETS = {
+    ("get", "/firmy/<int:company_id>"): 200,
+    ("post", "/firmy/<int:company_id>/kontakt"): 422,  # their own contact forms (here: an empty form)
+    ("post", "/firmy/<int:company_id>/odswiez"): 303,
+    ("post", "/firmy/<int:company_id>/prosby/<int:request_id>"): 404,
+    ("get", "/firmy/<int:company_id>/uzytkownicy"): 200,
+    ("get", "/firmy/<int:company_id>/uzytkownicy/dodaj"): 403,
+    ("post", "/firmy/<int:company_id>/uzytkownicy/dodaj"): 403,
+    ("post", "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/rola"): 403,
+    ("get", "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/usun"): 403,
+    ("post", "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/usun"): 403,
+    ("get", "/firmy/<int:company_id>/opusc"): 200,  # leaving is theirs (the POST is tested in test_users)
+    ("get", "/firmy/<int:company_id>/przekaz"): 403,
+    ("post", "/firmy/<int:company_id>/przekaz"): 403,
+    ("post", "/firmy/<int:company_id>/zaproszenia/<int:invitation_id>/ponow"): 403,
+    ("post", "/firmy/<int:company_id>/zaproszenia/<int:invitation_id>/wycofaj"): 403,
+}
+
+
+def test_a_plain_member_gets_403_or_404_on_every_administrators_route_of_the_company(app, client, anna):
+    anna.add_company(LEGAL_PERSON)
+    company_id = Company.select().get().id
+    bob = Journey(app.test_client())
+    bob.signed_up(email="bob@example.com")
+    client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "bob@example.com"})
+    client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "carol@example.com"})
+    with database.connection_context():
+        bob_invitation = Invitation.get(Invitation.email == "bob@example.com").id
+    assert bob.client.post(f"/zaproszenia/{bob_invitation}", data={"decyzja": "accept"}).status_code == 303
+    with database.connection_context():
+        anna_user = User.get(User.email == "anna@example.com")
+        AccessRequest.create(user=User.create(email="x@example.com", first_name="X", last_name="Y", password_hash="-"),
+                             company=company_id)
+        ids = {
+            "company_id": company_id,
+            "member_id": Membership.get(Membership.user == anna_user.id).id,
+            "invitation_id": Invitation.get(Invitation.email == "carol@example.com").id,
+            "request_id": AccessRequest.get().id,
+        }
+    for (method, rule), expected in MEMBER_GETS.items():
+        path = rule
+        for name, value in ids.items():
+            path = path.replace(f"<int:{name}>", str(value))
+        data = {"decyzja": "accept", "rola": "member", "member_id": ids["member_id"], "email": "eve@example.com"}
+        response = getattr(bob.client, method)(path, data=data if method == "post" else None)
+        assert response.status_code == expected, (method, path, response.status_code)
+    with database.connection_context():
+        assert Membership.get(Membership.user == anna_user.id).role == "admin"
+        assert Invitation.get(Invitation.email == "carol@example.com").send_count == 1
+        assert AccessRequest.get().status == "pending" and Invitation.select().count() == 2
+    # Every route of a company is listed above with what a member gets.
+    company_rules = {
+        (method.lower(), rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/firmy/<int:company_id>")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert company_rules - {("post", "/firmy/<int:company_id>/opusc")} == set(MEMBER_GETS)
 
 
 def test_company_pages_need_login(client):

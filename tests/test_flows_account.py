@@ -1,10 +1,8 @@
 """The account flows called directly: twice is once, and nobody acts on another user's things."""
 
-import pytest
 
 from konto import documents
 from konto import passwords
-from konto.db import database
 from konto.flows import account
 from konto.flows import email_change
 from konto.flows import password
@@ -15,12 +13,6 @@ from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
 from tests.helpers import PASSWORD
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(), database.connection_context():
-        yield
 
 
 def person(email):

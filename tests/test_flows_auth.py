@@ -1,9 +1,7 @@
 """The sign-up, log-in and password flows called directly: twice is once, and the same result
 whether or not an address has an account."""
 
-import pytest
 
-from konto.db import database
 from konto.flows import login
 from konto.flows import password
 from konto.flows import signup
@@ -11,12 +9,6 @@ from konto.models import AuditEvent
 from konto.models import Email
 from konto.models import User
 from tests.helpers import PASSWORD
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(), database.connection_context():
-        yield
 
 
 def subjects(address):

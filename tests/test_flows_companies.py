@@ -1,10 +1,8 @@
 """The company flows called directly, as another caller than a view would (a back office, a job):
 they keep their rules whoever calls them, and twice is once."""
 
-import pytest
 
 from konto import taxid
-from konto.db import database
 from konto.flows import access
 from konto.flows import companies
 from konto.models import AccessRequest
@@ -13,19 +11,9 @@ from konto.models import Company
 from konto.models import Email
 from konto.models import Membership
 from konto.models import User
-from konto.models import utcnow
+from tests.helpers import activated_account
 
 CONTACT = {"contact_email": "anna@example.com", "contact_phone": None, "contact_sms": False}
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(), database.connection_context():
-        yield
-
-
-def person(email):
-    return User.create(email=email, first_name="Anna", last_name="Nowak", password_hash="-", activated_at=utcnow())
 
 
 def drafted(user, number="PL5250001003"):
@@ -35,7 +23,7 @@ def drafted(user, number="PL5250001003"):
 
 
 def test_adding_a_company_twice_from_one_draft_adds_it_once(ctx):
-    anna = person("anna@example.com")
+    anna = activated_account("anna@example.com")
     draft = drafted(anna)
     company = companies.add_company(anna, draft.key, CONTACT)
     assert company is not None and anna.active_company == company
@@ -46,21 +34,21 @@ def test_adding_a_company_twice_from_one_draft_adds_it_once(ctx):
 
 
 def test_nobody_adds_a_company_from_someone_elses_draft(ctx):
-    anna, eve = person("anna@example.com"), person("eve@example.com")
+    anna, eve = activated_account("anna@example.com"), activated_account("eve@example.com")
     draft = drafted(anna)
     assert companies.add_company(eve, draft.key, CONTACT) is None
     assert Company.select().count() == 0
 
 
 def test_a_company_whose_activity_ended_is_not_added_even_when_asked_directly(ctx):
-    anna = person("anna@example.com")
+    anna = activated_account("anna@example.com")
     draft = drafted(anna, "PL5830006000")
     assert companies.add_company(anna, draft.key, CONTACT) is None
     assert Company.select().count() == 0
 
 
 def test_a_second_account_gets_no_company_that_is_in_the_portal(ctx):
-    anna, bob = person("anna@example.com"), person("bob@example.com")
+    anna, bob = activated_account("anna@example.com"), activated_account("bob@example.com")
     first, second = drafted(anna), drafted(bob)
     assert companies.add_company(anna, first.key, CONTACT) is not None
     assert companies.add_company(bob, second.key, CONTACT) is None
@@ -68,21 +56,21 @@ def test_a_second_account_gets_no_company_that_is_in_the_portal(ctx):
 
 
 def test_step1_knows_a_company_already_on_the_account(ctx):
-    anna = person("anna@example.com")
+    anna = activated_account("anna@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     found = companies.look_up(anna, taxid.parse("5250001003"))
     assert found.outcome == companies.ALREADY_MINE and found.company.id == company.id
 
 
 def test_switching_to_a_company_the_user_is_not_in_changes_nothing(ctx):
-    anna, eve = person("anna@example.com"), person("eve@example.com")
+    anna, eve = activated_account("anna@example.com"), activated_account("eve@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     assert companies.switch(eve, company.id) is None
     assert User.get_by_id(eve.id).active_company_id is None
 
 
 def test_contact_of_a_stranger_is_not_changed_nor_recorded(ctx):
-    anna, eve = person("anna@example.com"), person("eve@example.com")
+    anna, eve = activated_account("anna@example.com"), activated_account("eve@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     assert companies.update_contact(eve, company, {"contact_email": "eve@example.com"}) is False
     assert Membership.get().contact_email == "anna@example.com"
@@ -90,7 +78,7 @@ def test_contact_of_a_stranger_is_not_changed_nor_recorded(ctx):
 
 
 def test_asking_twice_makes_one_request_and_one_message_per_admin(ctx):
-    anna, bob = person("anna@example.com"), person("bob@example.com")
+    anna, bob = activated_account("anna@example.com"), activated_account("bob@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     access.ask(bob, company)
     access.ask(bob, company)
@@ -99,14 +87,14 @@ def test_asking_twice_makes_one_request_and_one_message_per_admin(ctx):
 
 
 def test_a_member_asks_for_nothing(ctx):
-    anna = person("anna@example.com")
+    anna = activated_account("anna@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     access.ask(anna, company)
     assert AccessRequest.select().count() == 0
 
 
 def test_only_an_administrator_decides_and_a_decision_stands(ctx):
-    anna, bob, carol = person("anna@example.com"), person("bob@example.com"), person("carol@example.com")
+    anna, bob, carol = activated_account("anna@example.com"), activated_account("bob@example.com"), activated_account("carol@example.com")
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     Membership.create(user=carol, company=company, role="member")
     access.ask(bob, company)

@@ -1,7 +1,7 @@
 """Property-based: anything posted to any POST route — never a 5xx, and a refusal writes nothing.
 
 Every POST rule of the app's url_map is a target (a route added later is fuzzed too), as an
-outsider, as a logged-in user with a company, a draft and an access request, and as a browser
+outsider, as a logged-in user with a company, its users and invitations, a draft and an access request, and as a browser
 halfway through a two-step sign-in (the password typed, the code not yet). Bodies are
 arbitrary: unknown and known field names, any text, huge values, repeated and missing fields,
 JSON, raw bytes under any content type; CSRF tokens valid, missing or forged; with and
@@ -26,6 +26,8 @@ from konto.models import ALL_MODELS
 from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
+from konto.models import Invitation
+from konto.models import Membership
 from konto.models import UserSession
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
@@ -38,7 +40,7 @@ FIELDS = [
     "email", "password", "password_repeat", "first_name", "last_name", "accept_terms", "accept_privacy",
     "accept_marketing", "remember", "next", "number", "statement", "by_email", "by_phone", "by_sms",
     "contact_email", "phone", "name", "street", "building", "unit", "postal_code", "city", "company_id",
-    "decyzja", "current_password", "new_password", "new_email", "csrf_token",
+    "decyzja", "current_password", "new_password", "new_email", "csrf_token", "rola", "admin", "member_id",
     "akcja", "reason", "produkt", "product", "quantity", "valid_until", "until", "tax_id", "program", "stations",
     "abonament_until", "pending", "accept", "version", "statement", "code", "credential", "challenge", "cel",
     "require",
@@ -57,7 +59,7 @@ texts = st.one_of(
                      "anna@example.com", PASSWORD, "PL5250001003", "5250001003", "DE123456788",
                      "<script>alert(1)</script>", "' OR 1=1 --", "\x00", "a\r\nBcc: x@evil", "../../etc/passwd",
                      "%00", "{{7*7}}", "javascript:alert(1)", "//evil.example", "123456", "abcd-efgh-jkmn-pqrs",
-                     "register", "second_step", "sign_in", "reauth", '{"id": "x", "response": {}}']),
+                     "register", "second_step", "sign_in", "reauth", "admin", "member", "1", "2", '{"id": "x", "response": {}}']),
     st.integers(min_value=10_000, max_value=70_000).map(lambda n: "x" * n),  # around MAX_CONTENT_LENGTH
 )
 field_names = st.one_of(st.sampled_from(FIELDS), st.text(max_size=20))
@@ -86,8 +88,9 @@ def counts():
 
 
 class World:
-    """A user with a company, a draft and a pending access request from another user; licences,
-    a claim and the back office (staff@example.com) with one of everything to act on; a user with
+    """A user with a company (and another member in it), a draft, a pending access request from
+    another user, an invitation she sent and one sent to her into another company; licences, a
+    claim and the back office (staff@example.com) with one of everything to act on; a user with
     two-step sign-in on (carol@example.com)."""
 
     def __init__(self, app, clock):
@@ -103,14 +106,29 @@ class World:
         carol = Journey(app.test_client())
         carol.signed_up(email="carol@example.com")
         carol.turn_on_app(clock)
+        dora = Journey(app.test_client())
+        dora.signed_up(email="dora@example.com")
+        dora.add_company("PL6770002009", contact_email="dora@example.com")
+        with database.connection_context():
+            anna_company = Company.get(Company.tax_id == "PL5250001003").id
+            dora_company = Company.get(Company.tax_id == "PL6770002009").id
+        anna.client.post(f"/firmy/{anna_company}/uzytkownicy/dodaj", data={"email": "dora@example.com"})
+        with database.connection_context():
+            invitation_id = Invitation.get().id
+        dora.client.post(f"/zaproszenia/{invitation_id}", data={"decyzja": "accept"})
+        anna.client.post(f"/firmy/{anna_company}/uzytkownicy/dodaj", data={"email": "dave@example.com"})
+        dora.client.post(f"/firmy/{dora_company}/uzytkownicy/dodaj", data={"email": "anna@example.com"})
         with database.connection_context():
             self.values = {
-                "company_id": Company.get().id,
+                "company_id": anna_company,
                 "request_id": AccessRequest.get().id,
                 "session_id": UserSession.select().first().id,
                 "key": CompanyDraft.select().first().key,
                 "token": "eyJ1IjoxLCJmIjoiMTIzIn0.awVJnA.FRwDGTeSZFLdURp_YbUeND2101g",
+                "member_id": Membership.get(Membership.company == anna_company, Membership.role == "member").id,
+                "invitation_id": Invitation.get(Invitation.email == "dave@example.com").id,
             }
+            assert Invitation.select().where(Invitation.status == "pending").count() == 2
         self.values.update(licence_objects(self.values["company_id"]))
         Journey(app.test_client()).signed_up(email="staff@example.com")
         with app.app_context(), database.connection_context():

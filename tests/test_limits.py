@@ -8,8 +8,10 @@ from konto.db import database
 from konto.limits import LIMITS
 from konto.models import AccessRequest
 from konto.models import AuditEvent
+from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Email
+from konto.models import Invitation
 from konto.models import Membership
 from konto.models import User
 from tests.helpers import PASSWORD
@@ -309,11 +311,61 @@ def test_inline_field_checks_are_limited_per_ip(tmp_path):
     assert client.post("/sprawdz/haslo", data={"password": "abc"}).status_code == 429
 
 
+def invite(journey, company_id, email):
+    return journey.client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": email})
+
+
+def two_admins(app):
+    """Anna and Bob administer one company; each also administers a company of their own."""
+    anna, bob = two_users(app)
+    anna.add_company(COMPANY)
+    bob.add_company(OTHER_COMPANY, contact_email="bob@example.com")
+    with database.connection_context():
+        shared, bobs = Company.get(Company.tax_id == COMPANY).id, Company.get(Company.tax_id != COMPANY).id
+    invite(anna, shared, "bob@example.com")
+    with database.connection_context():
+        invitation = Invitation.get(Invitation.email == "bob@example.com")
+    assert bob.client.post(f"/zaproszenia/{invitation.id}", data={"decyzja": "accept"}).status_code == 303
+    with database.connection_context():
+        Membership.update(role="admin").where(Membership.company == shared).execute()
+    return anna, bob, shared, bobs
+
+
+def invitations_to(*emails):
+    with database.connection_context():
+        return Invitation.select().where(Invitation.email.in_(emails)).count()
+
+
+def test_invitations_are_limited_per_company_per_day(tmp_path):
+    app = limited_app(tmp_path, INVITE_COMPANY="3/day")
+    anna, bob, shared, bobs = two_admins(app)  # Bob's own invitation was the first
+    assert invite(anna, shared, "c1@example.com").status_code == 303
+    assert invite(anna, shared, "c1@example.com").status_code == 422  # already invited: not counted
+    assert invite(bob, shared, "c2@example.com").status_code == 303
+    assert invite(bob, shared, "c3@example.com").status_code == 429  # the company's, whoever sends it
+    assert invite(anna, shared, "c3@example.com").status_code == 429
+    with database.connection_context():
+        pending = Invitation.get(Invitation.email == "c1@example.com").id
+    assert anna.client.post(f"/firmy/{shared}/zaproszenia/{pending}/ponow").status_code == 429  # resending too
+    assert invite(bob, bobs, "c4@example.com").status_code == 303  # another company
+    assert invitations_to("c3@example.com") == 0 and len(mails_to("c1@example.com")) == 1
+
+
+def test_invitations_are_limited_per_account_per_hour(tmp_path):
+    app = limited_app(tmp_path, INVITE_USER="2/hour")
+    anna, bob, shared, bobs = two_admins(app)  # Anna's invitation of Bob was her first
+    assert invite(bob, bobs, "c1@example.com").status_code == 303
+    assert invite(bob, shared, "c2@example.com").status_code == 303
+    assert invite(bob, shared, "c3@example.com").status_code == 429  # Bob's, across his companies
+    assert invite(anna, shared, "c3@example.com").status_code == 303  # Anna has one left
+    assert invitations_to("c3@example.com") == 1
+
+
 def test_every_limit_has_a_test():
     """A limit added to LIMITS without a scenario here fails this test."""
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
-                                "STAFF_REAUTH_USER"} | SECOND_STEP_LIMITS
+                                "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER"} | SECOND_STEP_LIMITS
     assert set(LIMITS) == covered
 
 

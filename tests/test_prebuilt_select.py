@@ -15,6 +15,7 @@ from konto.db import database
 from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
+from konto.models import Invitation
 from konto.models import Membership
 from konto.models import User
 from konto.models import UserSession
@@ -35,7 +36,7 @@ def prebuilt_selects():
 @pytest.fixture
 def rows(app):
     """Two companies, three people (one with no active company), their sessions, memberships,
-    a wizard draft and access requests in two states."""
+    a wizard draft, access requests in two states and invitations."""
     now = utcnow()
     with app.app_context(), database.connection_context():
         spolka = Company.create(
@@ -61,7 +62,15 @@ def rows(app):
         AccessRequest.create(user=bartek, company=spolka)
         AccessRequest.create(user=cecylia, company=spolka)
         AccessRequest.create(user=bartek, company=biuro, status="declined", decided_at=now, decided_by=cecylia)
-        yield {"spolka": spolka.id, "biuro": biuro.id, "anna": anna.id, "bartek": bartek.id, "cecylia": cecylia.id}
+        # Invitations of Bartek: pending into both companies (one from an account since deleted), one expired.
+        Invitation.create(company=spolka, email="bartek@example.com", role="admin", token_hash="1" * 64,
+                          pending_email="bartek@example.com", invited_by=anna, expires_at=now + timedelta(days=7))
+        Invitation.create(company=biuro, email="bartek@example.com", token_hash="2" * 64,
+                          pending_email="bartek@example.com", invited_by=None, expires_at=now + timedelta(days=1))
+        Invitation.create(company=spolka, email="dawid@example.com", token_hash="3" * 64,
+                          pending_email="dawid@example.com", invited_by=cecylia, expires_at=now - timedelta(days=1))
+        yield {"spolka": spolka.id, "biuro": biuro.id, "anna": anna.id, "bartek": bartek.id, "cecylia": cecylia.id,
+               "now": now}
 
 
 # For each PrebuiltSelect: the argument lists to call it with (some match rows, some none).
@@ -80,6 +89,10 @@ EXAMPLES = {
     ],
     "konto.companies.queries._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
     "konto.companies.queries.pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
+    "konto.flows.invitations._pending_for": lambda ids: [
+        ("bartek@example.com", ids["now"]), ("dawid@example.com", ids["now"]), ("anna@example.com", ids["now"]),
+        ("dawid@example.com", ids["now"] - timedelta(days=2)),
+    ],
 }
 
 

@@ -11,6 +11,8 @@ from konto.models import ALL_MODELS
 from konto.models import AccessRequest
 from konto.models import Company
 from konto.models import CompanyDraft
+from konto.models import Invitation
+from konto.models import Membership
 from konto.models import User
 from konto.models import UserSession
 from tests.helpers import PASSWORD
@@ -214,6 +216,8 @@ def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(t
     bob.client.post(bob.client.post("/firmy/dodaj", data={"number": "PL5250001003"}).headers["Location"]
                     .replace("/dane", "/dostep"))
     anna.client.post("/firmy/dodaj", data={"number": "PL6770002009"})
+    with database.connection_context():
+        anna.client.post(f"/firmy/{Company.get().id}/uzytkownicy/dodaj", data={"email": "carol@example.com"})
     app.config["WTF_CSRF_ENABLED"] = True
     with database.connection_context():
         values = {
@@ -223,13 +227,16 @@ def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(t
             "key": CompanyDraft.get(CompanyDraft.company.is_null()).key,
             "token": "x",
             "passkey_id": 1,
+            "member_id": Membership.get().id,
+            "invitation_id": Invitation.get().id,
         }
     values.update(licence_objects(values["company_id"]))  # licences, claims, the back office
     # What each form would carry: with a valid token, most of these would change something.
     data = {"decyzja": "accept", "company_id": values["company_id"], "statement": "y", "by_email": "y",
             "contact_email": "anna@example.com", "number": "PL6770002009", "email": "anna@example.com",
             "password": PASSWORD, "marketing": "y", "confirm": "y", "name": "X", "code": "123456", "require": "y",
-            "cel": "sign_in"}
+            "cel": "sign_in", "rola": "member",
+            "member_id": values["member_id"]}
 
     def counts():
         with database.connection_context():
@@ -311,7 +318,8 @@ def test_every_page_needing_login_redirects_strangers(app, client):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public or rule.endpoint.startswith(("auth.", "mailbox.")) or "GET" not in rule.methods:
             continue
-        if rule.endpoint in ("account.confirm_email", "account.revert_email", "observability.healthz"):
+        if rule.endpoint in ("account.confirm_email", "account.revert_email", "observability.healthz",
+                             "invitations.show"):
             continue  # reached from e-mail links; they check their token instead
         path = rule.build({name: 1 if "id" in name else "x" for name in rule.arguments})[1]
         response = client.get(path)

@@ -15,8 +15,11 @@ from flask_login import login_required
 
 from konto.account import bp
 from konto.db import PrebuiltSelect
+from konto.flows import invitations
+from konto.flows import members
 from konto.flows import password as flow
 from konto.flows import twostep as twostep_flow
+from konto.forms import EmptyForm
 from konto.forms import NewPasswordForm
 from konto.forms import PasswordOnlyForm
 from konto.forms import ReauthTwoStepForm
@@ -68,8 +71,14 @@ memberships_of = PrebuiltSelect(
 @bp.route("/panel")
 @login_required
 def dashboard():
-    """The user's companies, or an invitation to add the first one."""
-    return render("account/dashboard.html", memberships=memberships_of(current_user.id))
+    """The user's companies (or an invitation to add the first one) and invitations waiting for them."""
+    return render(
+        "account/dashboard.html",
+        memberships=memberships_of(current_user.id),
+        invitations=invitations.pending_for(current_user),
+        role_label=members.role_label,
+        form=EmptyForm(),
+    )
 
 
 @bp.route("/konto")

@@ -2,9 +2,11 @@
 
 Every route that takes an id looks the object up through the current user's memberships (or
 drafts), so a stranger gets 404. The modules add their routes to `bp`: `wizard` (the three
-steps), `company` (the company page, contact forms, refresh, the active company) and `access`
-(asking to join a company in the portal, the administrators' decision). What each action does
-to the database is in `konto.flows.companies` and `konto.flows.access`.
+steps), `company` (the company page, contact forms, refresh, the active company), `access`
+(asking to join a company in the portal, the administrators' decision) and `users` (the
+company's users: invitations, roles, removing, leaving, handing over). What each action does
+to the database is in `konto.flows.companies`, `konto.flows.access`, `konto.flows.members` and
+`konto.flows.invitations`.
 """
 
 from flask import Blueprint
@@ -22,4 +24,5 @@ def _require_login():
 # Last: these modules import `bp` from here to add their routes to it.
 from konto.companies import access  # noqa: E402,F401
 from konto.companies import company  # noqa: E402,F401
+from konto.companies import users  # noqa: E402,F401
 from konto.companies import wizard  # noqa: E402,F401

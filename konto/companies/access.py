@@ -8,11 +8,13 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from konto import permissions
 from konto.companies import bp
 from konto.companies.queries import company_with_tax_id
 from konto.companies.queries import draft_or_404
 from konto.companies.queries import membership_or_404
 from konto.flows import access as flow
+from konto.flows import members
 from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.registry.base import CompanyData
@@ -31,14 +33,15 @@ def request_access(key):
 
 @bp.route("/<int:company_id>/prosby/<int:request_id>", methods=["POST"])
 def decide_access(company_id, request_id):
-    """An administrator accepts or declines an access request."""
+    """An administrator accepts (with the role they pick) or declines an access request."""
     membership = membership_or_404(company_id)
-    if membership.role != "admin":
+    if not permissions.is_admin(membership):
         abort(404)
     decision = request.form.get("decyzja")
-    if decision not in ("accept", "decline"):
+    role = request.form.get("rola", members.MEMBER)
+    if decision not in ("accept", "decline") or role not in members.ROLES:
         abort(400)
-    if flow.decide(current_user, membership.company, request_id, accept=decision == "accept") is None:
+    if flow.decide(current_user, membership.company, request_id, accept=decision == "accept", role=role) is None:
         abort(404)
     flash(_("Prośba została przyjęta.") if decision == "accept" else _("Prośba została odrzucona."))
     return redirect_to("companies.show", company_id=company_id)

@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from konto import permissions
 from konto import registry
 from konto.companies import bp
 from konto.companies.queries import membership_or_404
 from konto.companies.queries import my_memberships
 from konto.companies.queries import pending_requests
 from konto.flows import companies as flow
+from konto.flows import members
 from konto.forms import ContactForm
 from konto.forms import EmptyForm
 from konto.htmx import is_htmx
@@ -30,7 +32,10 @@ def _company_page(membership, contact_form, status=200):
         "companies/show.html",
         membership=membership,
         company=company,
-        access_requests=pending_requests(company.id) if membership.role == "admin" else [],
+        access_requests=pending_requests(company.id) if permissions.is_admin(membership) else [],
+        history=members.history(company.id, limit=5) if permissions.is_admin(membership) else [],
+        history_labels=members.HISTORY,
+        role_labels=members.ROLE_LABELS,
         contact_form=contact_form,
         action_form=EmptyForm(),
         oob_topbar=is_htmx(),

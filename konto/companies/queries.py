@@ -3,6 +3,7 @@
 from flask import abort
 from flask_login import current_user
 
+from konto import permissions
 from konto.db import PrebuiltSelect
 from konto.flows.companies import membership_for
 from konto.models import AccessRequest
@@ -40,6 +41,15 @@ def membership_or_404(company_id):
     if not rows:
         abort(404)
     return rows[0]
+
+
+def admin_membership_or_403(company_id):
+    """The current user's membership of the company when they administer it: 404 for a
+    stranger, 403 for a plain member (who knows the company but may not act for it)."""
+    membership = membership_or_404(company_id)
+    if not permissions.is_admin(membership):
+        abort(403)
+    return membership
 
 
 def draft_or_404(key):

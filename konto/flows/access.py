@@ -5,6 +5,7 @@ from peewee import IntegrityError
 
 from konto import audit
 from konto.db import write_transaction
+from konto.flows import members
 from konto.flows.companies import mail_about_company
 from konto.models import AccessRequest
 from konto.models import Membership
@@ -32,7 +33,7 @@ def _ask(user, company):
     if existing is None:
         AccessRequest.create(user=user.id, company=company)
         audit.record("access_requested", user.id, company.tax_id)
-        admins = User.select().join(Membership).where((Membership.company == company) & (Membership.role == "admin"))
+        admins = User.select().join(Membership).where((Membership.company == company) & (Membership.role == members.ADMIN))
         for admin in admins:
             subject = _("Prośba o dostęp do firmy %(name)s", name=company.name)
             mail_about_company(admin, subject, "access_requested", company, requester=user)
@@ -42,28 +43,26 @@ def _ask(user, company):
         ).execute()
 
 
-def decide(user, company, request_id, accept):
-    """An administrator of the company accepts (the requester becomes a member) or declines a
-    request; the requester is told by e-mail.
+def decide(user, company, request_id, accept, role=members.MEMBER):
+    """An administrator of the company accepts (the requester becomes a member with `role`,
+    administrator or użytkownik) or declines a request; the requester is told by e-mail.
 
     Returns the request, or None when the company has no such request or the user is not its
     administrator. A request decided already stays as it was.
     """
+    if role not in members.ROLES:
+        return None
     with write_transaction():
-        is_admin = (
-            Membership.select()
-            .where((Membership.user == user.id) & (Membership.company == company.id) & (Membership.role == "admin"))
-            .exists()
-        )
+        locked, refused = members.acting_admin(user, company.id)
         access = AccessRequest.get_or_none((AccessRequest.id == request_id) & (AccessRequest.company == company.id))
-        if not is_admin or access is None:
+        if refused or access is None:
             return None
         if access.status == "pending":
-            _decide(user, company, access, "accepted" if accept else "declined")
+            _decide(user, locked, access, "accepted" if accept else "declined", role)
     return access
 
 
-def _decide(user, company, access, status):
+def _decide(user, company, access, status, role):
     AccessRequest.update(status=status, decided_at=utcnow(), decided_by=user.id).where(
         AccessRequest.id == access.id
     ).execute()
@@ -72,8 +71,8 @@ def _decide(user, company, access, status):
     accepted = status == "accepted"
     audit.record("access_granted" if accepted else "access_declined", user.id, f"{company.tax_id}: {requester.email}")
     if accepted:
-        Membership.insert(
-            user=requester, company=company.id, role="member", contact_email=requester.email
-        ).on_conflict_ignore().execute()
+        members.join(requester, company, role)
+        members.record(company, "access_granted", user, requester.email, members.role_label(role))
+        audit.record("access_received", requester.id, f"{members.company_label(company)}: {members.role_label(role)}")
     subject = _("Decyzja w sprawie dostępu do firmy %(name)s", name=company.name)
-    mail_about_company(requester, subject, "access_decided", company, accepted=accepted)
+    mail_about_company(requester, subject, "access_decided", company, accepted=accepted, role_name=members.role_label(role))

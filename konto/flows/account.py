@@ -7,6 +7,7 @@ from konto import documents
 from konto import sessions
 from konto.db import database
 from konto.db import write_transaction
+from konto.flows import members
 from konto.models import AccessRequest
 from konto.models import AuditEvent
 from konto.models import Company
@@ -127,12 +128,18 @@ def delete(user):
 
 
 def _hand_over_companies(user):
-    """A company the user alone was in goes too; where others remain and no admin would, the oldest
-    member becomes admin."""
+    """A company the user alone was in goes too; where others remain and no admin would, the
+    oldest member becomes admin; the membership ends as every membership does."""
     for membership in Membership.select().where(Membership.user == user.id):
+        company = members.lock_company(membership.company_id)
         others = Membership.select().where((Membership.company == membership.company_id) & (Membership.user != user.id))
         if not others.exists():
             Company.delete().where(Company.id == membership.company_id).execute()
-        elif not others.where(Membership.role == "admin").exists():
+            continue
+        if not others.where(Membership.role == members.ADMIN).exists():
             heir = others.order_by(Membership.created_at, Membership.id).first()
-            Membership.update(role="admin").where(Membership.id == heir.id).execute()
+            Membership.update(role=members.ADMIN).where(Membership.id == heir.id).execute()
+            heir_email = User.get_by_id(heir.user_id).email
+            members.record(company, "role_changed", None, heir_email,
+                           _("administrator (konto poprzedniego administratora usunięto)"))
+        members.end_membership(membership, user, "account_deleted")

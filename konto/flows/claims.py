@@ -25,6 +25,7 @@ from konto import clock
 from konto import permissions
 from konto.db import write_transaction
 from konto.flows import Refused
+from konto.flows import members
 from konto.flows.licences import clean_reason
 from konto.licences import history
 from konto.licences import numbers
@@ -32,7 +33,6 @@ from konto.links import external_url
 from konto.mail import send_email
 from konto.models import AdminClaim
 from konto.models import Licence
-from konto.models import Membership
 from konto.models import User
 
 STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{20,60}\.pdf$")
@@ -246,12 +246,7 @@ def decide_claim(staff, claim_id, approve, reason=""):
         claimant = User.get_by_id(claim.claimant_id)
         admins = history.admins_of(company)
         if approve:
-            if (
-                not Membership.update(role="admin")
-                .where((Membership.user == claimant.id) & (Membership.company == company.id))
-                .execute()
-            ):
-                Membership.create(user=claimant, company=company, role="admin", contact_email=claimant.email)
+            members.grant_admin_by_claim(claimant, company)
         history.record(
             company.tax_id,
             "claim_approved" if approve else "claim_rejected",

@@ -18,6 +18,7 @@ from konto import registry
 from konto import taxid
 from konto.db import database
 from konto.db import write_transaction
+from konto.flows import members
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Company
@@ -150,7 +151,7 @@ def _insert_company(user, draft_key, contact):
         Membership.create(
             user=user.id,
             company=company,
-            role="admin",
+            role=members.ADMIN,
             statement_version=documents.VERSIONS[documents.STATEMENT],
             statement_accepted_at=utcnow(),
             **contact,
@@ -158,6 +159,7 @@ def _insert_company(user, draft_key, contact):
         User.update(active_company=company).where(User.id == user.id).execute()
         CompanyDraft.update(company=company).where(CompanyDraft.id == draft.id).execute()
         audit.record("company_added", user.id, company.tax_id)
+        members.record(company, "company_added", user, user.email, members.role_label(members.ADMIN))
         subject = _("Jesteś administratorem firmy %(name)s", name=company.name)
         mail_about_company(user, subject, "company_admin", company)
     return company

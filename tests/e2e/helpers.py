@@ -34,6 +34,7 @@ EXPECTED_CONSOLE_ERRORS = re.compile(
     r"^(Failed to load resource: the server responded with a status of (422|503)\b"
     r"|htmx:responseError$)"
 )
+ERROR_STATUS_LINE = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
 # htmx's two log lines for a request the browser aborted (a form submitted while an inline
 # field check was still in flight; the page then changes and the check no longer matters).
 # Accepted only as many times as inline field checks (/sprawdz/...) were really aborted.
@@ -61,6 +62,7 @@ class Person:
         )
         self.context.set_default_timeout(TIMEOUT_MS)
         self.problems = []
+        self.error_pages = set()  # HTTP statuses of the pages this test opens on purpose (allows_status)
         self.abort_logs = []
         self.aborted_field_checks = 0
         self.context.on("console", self._console)
@@ -76,8 +78,19 @@ class Person:
             self.problems.append(f"CSP violation on {message.page.url if message.page else '?'}: {text}")
         elif message.type == "error" and HTMX_ABORT_LOG.match(text):
             self.abort_logs.append(f"console error on {message.page.url if message.page else '?'}: {text}")
+        elif message.type == "error" and self._an_error_page_we_opened(text):
+            pass
         elif message.type == "error" and not EXPECTED_CONSOLE_ERRORS.match(text):
             self.problems.append(f"console error on {message.page.url if message.page else '?'}: {text}")
+
+    def allows_status(self, *statuses):
+        """The test opens pages answered with these statuses on purpose (an expired link: 410):
+        the browser's console line about them is not a problem."""
+        self.error_pages.update(statuses)
+
+    def _an_error_page_we_opened(self, text):
+        found = ERROR_STATUS_LINE.match(text)
+        return bool(found) and int(found.group(1)) in self.error_pages
 
     def _request_failed(self, request):
         if "/sprawdz/" in request.url:
