@@ -397,7 +397,8 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/rola": [("post", f"{users}/{member_id}/rola")],
         "/firmy/<int:company_id>/uzytkownicy/<int:member_id>/usun": [
             ("get", f"{users}/{member_id}/usun"), ("post", f"{users}/{member_id}/usun")],
-        "/firmy/<int:company_id>/opusc": [("get", f"/firmy/{company_id}/opusc"), ("post", f"/firmy/{company_id}/opusc")],
+        "/firmy/<int:company_id>/opusc": [
+            ("get", f"/firmy/{company_id}/opusc"), ("post", f"/firmy/{company_id}/opusc")],
         "/firmy/<int:company_id>/przekaz": [
             ("get", f"/firmy/{company_id}/przekaz"), ("post", f"/firmy/{company_id}/przekaz")],
         "/firmy/<int:company_id>/zaproszenia/<int:invitation_id>/ponow": [
@@ -493,7 +494,8 @@ def test_a_plain_member_gets_403_or_404_on_every_administrators_route_of_the_com
         assert AccessRequest.get().status == "pending" and Invitation.select().count() == 2
     # Every route of a company is listed above with what a member gets.
     company_rules = {
-        (method.lower(), rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/firmy/<int:company_id>")
+        (method.lower(), rule.rule)
+        for rule in app.url_map.iter_rules() if rule.rule.startswith("/firmy/<int:company_id>")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert company_rules - {("post", "/firmy/<int:company_id>/opusc")} == set(MEMBER_GETS)

@@ -94,7 +94,7 @@ def test_a_member_asks_for_nothing(ctx):
 
 
 def test_only_an_administrator_decides_and_a_decision_stands(ctx):
-    anna, bob, carol = activated_account("anna@example.com"), activated_account("bob@example.com"), activated_account("carol@example.com")
+    anna, bob, carol = (activated_account(f"{name}@example.com") for name in ("anna", "bob", "carol"))
     company = companies.add_company(anna, drafted(anna).key, CONTACT)
     Membership.create(user=carol, company=company, role="member")
     access.ask(bob, company)

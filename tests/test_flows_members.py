@@ -46,7 +46,7 @@ def snapshot():
 
 
 def test_a_plain_member_and_a_stranger_change_nothing(ctx):
-    anna, bob, eve = activated_account("anna@example.com"), activated_account("bob@example.com"), activated_account("eve@example.com")
+    anna, bob, eve = (activated_account(f"{name}@example.com") for name in ("anna", "bob", "eve"))
     company = company_of(anna)
     anna_member = Membership.get(Membership.user == anna.id)
     member(bob, company)
@@ -88,7 +88,7 @@ def test_accepting_twice_is_once(ctx):
 
 
 def test_only_the_invited_address_answers(ctx):
-    anna, bob, eve = activated_account("anna@example.com"), activated_account("bob@example.com"), activated_account("eve@example.com")
+    anna, bob, eve = (activated_account(f"{name}@example.com") for name in ("anna", "bob", "eve"))
     company = company_of(anna)
     invitation = invitations.invite(anna, company.id, bob.email, members.ADMIN).invitation
     assert invitations.accept(eve, invitation.id).outcome == invitations.NOT_YOURS

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from konto import create_app
 from konto.db import database
 from konto.models import AccessRequest
 from konto.models import AuditEvent
@@ -21,6 +22,7 @@ from tests.helpers import comparable
 from tests.helpers import count
 from tests.helpers import link_in
 from tests.helpers import mails_to
+from tests.helpers import make_config
 
 COMPANY = "PL5250001003"
 SPOLKA = "PRZYKŁADOWA SPÓŁKA HANDLOWA"
@@ -170,9 +172,6 @@ def test_the_invitation_email_names_company_inviter_and_role_and_carries_a_hashe
 
 
 def test_the_invitation_lifetime_is_a_setting(tmp_path):
-    from konto import create_app
-    from tests.helpers import make_config
-
     app = create_app(make_config(tmp_path, INVITATION_MAX_AGE=3 * 24 * 3600))
     anna = Journey(app.test_client())
     anna.signed_up()
@@ -337,7 +336,8 @@ def test_logging_in_from_the_link_comes_back_to_it_whichever_the_account(app, cl
     person(app, "bob@example.com").logout()
     person(app, "carol@example.com").logout()
     link = invitation_link("bob@example.com")
-    for email, expected in (("carol@example.com", "Nic nie zostało zmienione"), ("bob@example.com", "Akceptuj zaproszenie")):
+    answers = (("carol@example.com", "Nic nie zostało zmienione"), ("bob@example.com", "Akceptuj zaproszenie"))
+    for email, expected in answers:
         browser = Journey(app.test_client())
         browser.client.get(link)
         response = browser.login(email=email, next=link)
@@ -439,7 +439,8 @@ def test_an_administrator_changes_roles_and_the_person_is_told(app, client, anna
     assert client.post(f"/firmy/{company_id}/uzytkownicy/{bob_member}/rola", data={"rola": "owner"}).status_code == 400
     # Two administrators: Anna may step down herself.
     anna_member = member_id("anna@example.com", company_id)
-    assert client.post(f"/firmy/{company_id}/uzytkownicy/{anna_member}/rola", data={"rola": "member"}).status_code == 303
+    stepped_down = client.post(f"/firmy/{company_id}/uzytkownicy/{anna_member}/rola", data={"rola": "member"})
+    assert stepped_down.status_code == 303
     assert membership("anna@example.com", company_id).role == "member"
     assert client.get(f"/firmy/{company_id}/uzytkownicy/dodaj").status_code == 403
 
@@ -449,7 +450,8 @@ def test_the_last_administrator_can_neither_leave_be_removed_nor_be_demoted(app,
     anna_member = member_id("anna@example.com", company_id)
     demoted = client.post(f"/firmy/{company_id}/uzytkownicy/{anna_member}/rola", data={"rola": "member"})
     assert demoted.status_code == 422
-    assert "co najmniej jednego administratora" in demoted.data.decode() and "Przekaż administrację" in demoted.data.decode()
+    assert "co najmniej jednego administratora" in demoted.data.decode()
+    assert "Przekaż administrację" in demoted.data.decode()
     removed = client.post(f"/firmy/{company_id}/uzytkownicy/{anna_member}/usun")
     assert removed.status_code == 302 and removed.headers["Location"].endswith("/opusc")  # herself: that is leaving
     leave_page = client.get(f"/firmy/{company_id}/opusc").data.decode()
@@ -554,7 +556,8 @@ def test_an_access_request_ends_in_a_membership_with_the_role_the_administrator_
     access_id = db(lambda: AccessRequest.get().id)
     page = client.get(f"/firmy/{company_id}").data.decode()
     assert f'id="rola-prosba-{access_id}"' in page
-    assert client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "accept", "rola": "x"}).status_code == 400
+    bad_role = client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "accept", "rola": "x"})
+    assert bad_role.status_code == 400
     accepted = client.post(f"/firmy/{company_id}/prosby/{access_id}", data={"decyzja": "accept", "rola": "admin"})
     assert accepted.status_code == 303
     assert membership("bob@example.com", company_id).role == "admin"
@@ -564,7 +567,9 @@ def test_an_access_request_ends_in_a_membership_with_the_role_the_administrator_
     assert bob.client.get(invitation_link("bob@example.com")).status_code == 410
 
 
-def test_every_step_is_in_the_activity_of_the_people_concerned_and_in_the_company_history(app, client, anna, company_id):
+def test_every_step_is_in_the_activity_of_the_people_concerned_and_in_the_company_history(
+    app, client, anna, company_id
+):
     bob = joined(app, client, company_id, "bob@example.com")
     bob_member = member_id("bob@example.com", company_id)
     client.post(f"/firmy/{company_id}/uzytkownicy/{bob_member}/rola", data={"rola": "admin"})
@@ -574,8 +579,9 @@ def test_every_step_is_in_the_activity_of_the_people_concerned_and_in_the_compan
     client.post(f"/firmy/{company_id}/zaproszenia/{carol_invitation}/wycofaj")
     client.post(f"/firmy/{company_id}/uzytkownicy/{bob_member}/usun")
     anna_activity = client.get("/konto/aktywnosc").data.decode()
-    for label in ["Zaproszenie użytkownika do firmy", "Zmiana roli użytkownika firmy", "Ponowne wysłanie zaproszenia do firmy",
-                  "Wycofanie zaproszenia do firmy", "Usunięcie użytkownika z firmy"]:
+    for label in ["Zaproszenie użytkownika do firmy", "Zmiana roli użytkownika firmy",
+                  "Ponowne wysłanie zaproszenia do firmy", "Wycofanie zaproszenia do firmy",
+                  "Usunięcie użytkownika z firmy"]:
         assert label in anna_activity, label
     bob_activity = bob.client.get("/konto/aktywnosc").data.decode()
     for label in ["Przyjęcie zaproszenia do firmy", "Zmiana Twojej roli w firmie", "Usunięcie Cię z firmy"]:

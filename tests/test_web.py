@@ -217,7 +217,8 @@ def test_every_post_route_refuses_a_post_without_the_token_and_changes_nothing(t
                     .replace("/dane", "/dostep"))
     anna.client.post("/firmy/dodaj", data={"number": "PL6770002009"})
     with database.connection_context():
-        anna.client.post(f"/firmy/{Company.get().id}/uzytkownicy/dodaj", data={"email": "carol@example.com"})
+        company_id = Company.get().id
+    anna.client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "carol@example.com"})
     app.config["WTF_CSRF_ENABLED"] = True
     with database.connection_context():
         values = {

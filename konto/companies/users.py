@@ -177,7 +177,8 @@ def hand_over(company_id):
             if outcome == members.NOT_ADMIN:
                 abort(403)
             if outcome == members.DONE:
-                flash(_("%(name)s jest teraz administratorem firmy, a Ty jej użytkownikiem.", name=target.user.full_name))
+                name = target.user.full_name
+                flash(_("%(name)s jest teraz administratorem firmy, a Ty jej użytkownikiem.", name=name))
                 return _back_to_users(company_id)
             error = _("Ta osoba nie jest już użytkownikiem firmy.")
     return render("companies/hand_over.html", company=membership.company, others=others, form=EmptyForm(),

@@ -33,7 +33,9 @@ def _ask(user, company):
     if existing is None:
         AccessRequest.create(user=user.id, company=company)
         audit.record("access_requested", user.id, company.tax_id)
-        admins = User.select().join(Membership).where((Membership.company == company) & (Membership.role == members.ADMIN))
+        admins = User.select().join(Membership).where(
+            (Membership.company == company) & (Membership.role == members.ADMIN)
+        )
         for admin in admins:
             subject = _("Prośba o dostęp do firmy %(name)s", name=company.name)
             mail_about_company(admin, subject, "access_requested", company, requester=user)
@@ -75,4 +77,6 @@ def _decide(user, company, access, status, role):
         members.record(company, "access_granted", user, requester.email, members.role_label(role))
         audit.record("access_received", requester.id, f"{members.company_label(company)}: {members.role_label(role)}")
     subject = _("Decyzja w sprawie dostępu do firmy %(name)s", name=company.name)
-    mail_about_company(requester, subject, "access_decided", company, accepted=accepted, role_name=members.role_label(role))
+    mail_about_company(
+        requester, subject, "access_decided", company, accepted=accepted, role_name=members.role_label(role)
+    )
