@@ -28,10 +28,12 @@ from konto.models import Email
 from konto.models import Installation
 from konto.models import LicenceExtension
 from konto.models import Membership
+from konto.models import MembershipEvent
 from konto.models import Product
 from konto.models import Service
 from konto.models import ServiceTermsAcceptance
 from konto.models import TrialUse
+from konto.models import User
 from tests.helpers import Journey
 from tests.helpers import mails_to
 from tests.helpers import make_config
@@ -493,6 +495,8 @@ def test_the_claim_from_filing_to_approval(app, client, claim_setup, staff):
     with database.connection_context():
         assert Membership.get(Membership.user == people(app, "bob@example.com").id).role == "admin"
         assert AdminClaim.get().status == "approved"
+        # In the company's own history of its people, as every change of a role.
+        assert MembershipEvent.get(MembershipEvent.event == "claim_approved").subject == "bob@example.com"
     assert "przyjęty" in mails_to("bob@example.com")[0].subject
     assert "Nowy administrator" in mails_to("anna@example.com")[0].subject
     assert bob.client.post(f"/firmy/{cid}/licencje/{lic.id}/proba", data={"produkt": "lacznik"}).status_code == 303
@@ -538,7 +542,9 @@ def test_a_company_without_administrators_can_be_claimed_at_once_from_the_wizard
     assert claim.admins_told == 0
     assert staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "accept"}).status_code == 303
     with database.connection_context():
-        assert Membership.get(Membership.user == people(app, "carol@example.com").id).role == "admin"
+        carol_user = people(app, "carol@example.com")
+        assert Membership.get(Membership.user == carol_user.id).role == "admin"
+        assert User.get_by_id(carol_user.id).active_company_id == company().id  # joined like any member
     assert carol.client.get(f"/firmy/{company().id}/licencje").status_code == 200
 
 
