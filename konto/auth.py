@@ -125,7 +125,9 @@ def login():
         return render_form("auth/login.html", form)
     result = login_flow.log_in(form.email.data, form.password.data, remember=form.remember.data)
     if result.outcome == login_flow.WRONG:
-        form.form_errors.append(_("Nieprawidłowy e-mail lub hasło."))
+        # On the password field: that is what the person types again (which of the two was
+        # wrong is not said: no account enumeration).
+        form.password.errors.append(_("Nieprawidłowy e-mail lub hasło."))
         return render("auth/login.html", form=form, status=422)
     if result.outcome == login_flow.INACTIVE:
         return render("auth/login.html", form=form, inactive=True, status=422)

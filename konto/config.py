@@ -103,6 +103,9 @@ SETTINGS = (
     # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
     Setting("KONTO_PROXY_FIX", _whole_number, 0),
+    # How people reach the vendor's support (the help page, "contact support" links, e-mails).
+    Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),
+    Setting("KONTO_SUPPORT_PHONE", _text, None),
     # -- links and sessions (seconds) ------------------------------------------------------
     Setting("ACTIVATION_TOKEN_MAX_AGE", _whole_number, 48 * 3600),
     Setting("RESET_TOKEN_MAX_AGE", _whole_number, 3600),

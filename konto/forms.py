@@ -102,6 +102,11 @@ def _line(label, max_length, required=None, field=StringField, **render_kw):
 
 
 class BaseForm(FlaskForm):
+    """Every form of the portal. `short_names`: how the error summary names a field whose
+    label is a sentence (a checkbox), by field name; other fields go by their label."""
+
+    short_names = {}
+
     class Meta:
         locales = ["pl_PL", "pl"]
 
@@ -133,6 +138,7 @@ class RegisterForm(BaseForm):
     accept_marketing = BooleanField(
         _l("Chcę otrzymywać informacje o nowościach i ofertach (opcjonalnie, można wycofać w każdej chwili).")
     )
+    short_names = {"accept_terms": _l("Regulamin"), "accept_privacy": _l("Zgoda na przetwarzanie danych")}
 
 
 class LoginForm(BaseForm):
@@ -232,7 +238,7 @@ class InviteForm(BaseForm):
 
 class TaxIdForm(BaseForm):
     number = StringField(
-        _l("NIP lub VATIN"),
+        _l("NIP lub numer VAT UE"),
         filters=[_strip],
         render_kw={"autocomplete": "off", "maxlength": taxid.MAX_INPUT_LENGTH, "spellcheck": "false"},
         description=_l("NIP (10 cyfr, z kreskami lub bez) albo numer VAT UE z kodem kraju, np. DE123456789."),
@@ -276,8 +282,19 @@ def format_phone(value):
     return phonenumbers.format_number(phonenumbers.parse(value, "PL"), phonenumbers.PhoneNumberFormat.E164)
 
 
+# Step 3 shows the statement above the contact forms, and the error summary lists fields in
+# the form's order, which WTForms takes from the order the fields were made: so this one is
+# made here, before ContactForm's (StatementForm below adds it).
+_STATEMENT = BooleanField(
+    _l("Oświadczam, że jestem uprawniony(-a) do działania w imieniu tej firmy i do korzystania z jej danych."),
+    validators=[DataRequired(_l("Aby dodać firmę, potwierdź oświadczenie."))],
+)
+
+
 class ContactForm(BaseForm):
     """How the company may contact this user: at least one way."""
+
+    short_names = {"by_email": _l("Formy kontaktu")}
 
     by_email = BooleanField(_l("E-mail"), default=True)
     contact_email = EmailField(
@@ -322,10 +339,8 @@ class ContactForm(BaseForm):
 
 
 class StatementForm(ContactForm):
-    statement = BooleanField(
-        _l("Oświadczam, że jestem uprawniony(-a) do działania w imieniu tej firmy i do korzystania z jej danych."),
-        validators=[DataRequired(_l("Aby dodać firmę, potwierdź oświadczenie."))],
-    )
+    statement = _STATEMENT
+    short_names = {"statement": _l("Oświadczenie"), **ContactForm.short_names}
 
 
 # -- two-step sign-in ---------------------------------------------------------------------------

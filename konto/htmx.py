@@ -16,8 +16,10 @@ def is_htmx():
 
 
 def render(template, status=200, push_url=None, **context):
-    """Render a page template; for htmx only its content block (see base.html)."""
+    """Render a page template; for htmx only its content block (see base.html). A 422 (the
+    form has errors) gets "Błąd:" at the start of the page's title."""
     partial = is_htmx()
+    context.setdefault("page_error", status == 422)
     response = make_response(render_template(template, partial=partial, **context), status)
     if partial and push_url:
         response.headers["HX-Push-Url"] = push_url

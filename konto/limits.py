@@ -30,9 +30,9 @@ import hashlib
 import time
 
 from flask import current_app
-from flask import make_response
-from flask import render_template
 from flask import request
+from flask import url_for
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
@@ -42,7 +42,7 @@ from konto import sessions
 from konto.client import client_ip
 from konto.flows import login as login_flow
 from konto.forms import normalize_email
-from konto.htmx import is_htmx
+from konto.web import error_page
 
 # Where a second step is checked: at sign-in, re-authenticating, turning two-step sign-in off.
 _SECOND_STEP_ENDPOINTS = (
@@ -162,25 +162,43 @@ def _minutes_left(reset_at):
 
 
 def too_many_requests(error):
-    """429: a page in the app's style; htmx swaps it into #main. Retry-After in seconds."""
+    """429: the app's error page (htmx swaps it into #main), Retry-After in seconds."""
     current = _limiter().current_limit
     reset_at = current.reset_at if current is not None else time.time() + 60
     seconds = max(1, int(reset_at - time.time()))
-    endpoint = request.endpoint or ""
-    response = make_response(
-        render_template(
-            "errors/429.html",
-            partial=is_htmx(),
-            minutes=_minutes_left(reset_at),
-            login=endpoint == "auth.login",
-            second_step=endpoint in _SECOND_STEP_ENDPOINTS,
-        ),
-        429,
-    )
+    minutes = _minutes_left(reset_at)
+    if request.endpoint == "auth.login":
+        response = error_page(
+            429,
+            _("Zbyt wiele prób"),
+            _(
+                "Logowanie na ten adres e-mail lub z Twojej sieci jest czasowo wstrzymane po zbyt wielu "
+                "nieudanych próbach."
+            ),
+            _("Spróbuj ponownie za %(minutes)s min. Jeśli nie pamiętasz hasła, możesz ustawić nowe.", minutes=minutes),
+            action=(url_for("auth.forgot_password"), _("Nie pamiętam hasła")),
+            alert=True,
+        )
+    elif request.endpoint in _SECOND_STEP_ENDPOINTS:
+        response = error_page(
+            429,
+            _("Zbyt wiele prób"),
+            _("Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana po zbyt wielu błędnych kodach."),
+            _("Spróbuj ponownie za %(minutes)s min.", minutes=minutes),
+            alert=True,
+        )
+    else:
+        response = error_page(
+            429,
+            _("Zbyt wiele prób"),
+            _(
+                "Z tego adresu lub dla tego konta przyszło w krótkim czasie zbyt wiele takich żądań. "
+                "Nic nie zostało zmienione."
+            ),
+            _("Spróbuj ponownie za %(minutes)s min.", minutes=minutes),
+            alert=True,
+        )
     response.headers["Retry-After"] = str(seconds)
-    if is_htmx():
-        response.headers["HX-Retarget"] = "#main"
-        response.headers["HX-Reswap"] = "innerHTML"
     return response
 
 

@@ -1,4 +1,4 @@
-"""Pages anyone can read: the start page, the terms and the privacy notice."""
+"""Pages anyone can read: the front page, help, the terms and the privacy notice."""
 
 from flask import Blueprint
 from flask import redirect
@@ -13,10 +13,16 @@ bp = Blueprint("pages", __name__)
 
 @bp.route("/")
 def index():
-    """Start: the dashboard when logged in, else the login page."""
+    """The front page: what the portal is for, log in or create an account; the dashboard when logged in."""
     if current_user.is_authenticated:
         return redirect(url_for("account.dashboard"))
-    return redirect(url_for("auth.login"))
+    return render("pages/index.html")
+
+
+@bp.route("/pomoc", endpoint="help")
+def help_page():
+    """Help: the steps of the journey, common questions, and how to reach support."""
+    return render("pages/help.html")
 
 
 @bp.route("/favicon.ico")

@@ -54,11 +54,23 @@ class TaxId:
     def nip(self):
         return self.number if self.is_polish else None
 
-    def display(self):
-        """As people write it: NIP 526-104-08-28, or DE136695976."""
+    def display(self, label=True):
+        """As every page writes it: "NIP 5261040828" or "numer VAT UE DE136695976" (the way the
+        registries, KSeF and VIES write them: no dashes, no spaces); label=False: the number alone."""
         if self.is_polish:
-            return pl_nip.format(self.number)
-        return self.vatin
+            return f"NIP {self.number}" if label else self.number
+        return f"numer VAT UE {self.vatin}" if label else self.vatin
+
+
+def display(value, label=True):
+    """A stored or typed number (PL5261040828, 5261040828, DE136695976, a TaxId) written as
+    TaxId.display() writes it; a value that is no valid number comes back as it is."""
+    if isinstance(value, TaxId):
+        return value.display(label)
+    try:
+        return parse(value).display(label)
+    except InvalidTaxId:
+        return value or ""
 
 
 def parse(text):
@@ -67,18 +79,18 @@ def parse(text):
     :raise InvalidTaxId: with a message for the user.
     """
     if not isinstance(text, str) or not text.strip():
-        raise InvalidTaxId(N_("Podaj NIP lub numer VAT UE (VATIN)."))
+        raise InvalidTaxId(N_("Podaj NIP lub numer VAT UE."))
     if len(text) > MAX_INPUT_LENGTH:
-        raise InvalidTaxId(N_("Numer jest za długi. NIP ma 10 cyfr, VATIN to kod kraju i numer."))
+        raise InvalidTaxId(N_("Numer jest za długi. NIP ma 10 cyfr, numer VAT UE to kod kraju i numer."))
     compact = re.sub(r"[\s\-./]", "", text).upper()
     if compact.isdigit():
         compact = "PL" + compact
     country, number = compact[:2], compact[2:]
     if not country.isalpha():
-        raise InvalidTaxId(N_("Numer może zawierać tylko cyfry, a VATIN zaczyna się od kodu kraju."))
+        raise InvalidTaxId(N_("Numer może zawierać tylko cyfry, a numer VAT UE zaczyna się od kodu kraju."))
     if country not in _MEMBER_STATES:
         raise InvalidTaxId(
-            N_("„%(country)s” nie jest kodem kraju Unii Europejskiej. Podaj NIP albo VATIN z kodem kraju UE."),
+            N_("„%(country)s” nie jest kodem kraju Unii Europejskiej. Podaj NIP albo numer VAT UE z kodem kraju."),
             country=country,
         )
     if country == "PL":

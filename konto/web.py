@@ -4,7 +4,6 @@ from flask import abort
 from flask import current_app
 from flask import make_response
 from flask import redirect
-from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
@@ -13,17 +12,20 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from konto import documents
+from konto import taxid
 from konto import tokens
 from konto.htmx import add_vary
 from konto.htmx import is_htmx
+from konto.htmx import render
+from konto.registry.base import OTHER
 from konto.registry.base import SOURCE_LABELS
 from konto.sessions import login_manager
 
+# What a company is when the registry names no legal form (the white list says only this much).
 KIND_LABELS = {
     "legal_person": _l("osoba prawna"),
     "sole_proprietor": _l("osoba fizyczna prowadząca działalność gospodarczą"),
     "civil_partnership": _l("spółka cywilna"),
-    "other": _l("inna jednostka"),
 }
 
 # No inline script or style anywhere, so the policy needs no 'unsafe-inline'; htmx runs
@@ -79,13 +81,50 @@ def security_headers(response):
     return add_vary(response)
 
 
-def error_page(template, status):
-    """An error in the app's style; for htmx, 200 with a retarget so the message is seen."""
-    response = make_response(render_template(template, partial=is_htmx()), status)
+def legal_form(company):
+    """The company's legal form as the registry writes it ("spółka cywilna"), once; without
+    one, what kind of entity it is; "" when the registry says neither (VIES)."""
+    if company.legal_form:
+        return company.legal_form
+    return KIND_LABELS.get(company.kind, "") if company.kind != OTHER else ""
+
+
+def end_sentence(text):
+    """A name at the end of a sentence: its own final dot ends the sentence ("… S.C.", not "… S.C..")."""
+    text = str(text or "")
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def error_page(status, title, *paragraphs, heading=None, action=None, alert=False):
+    """An error in the app's style: one template (errors/error.html), the parts that differ
+    passed in. action: (url, text) of the button, by default the start page. For htmx the
+    page is swapped into <main> whatever the status, so the message is seen."""
+    response = render(
+        "errors/error.html",
+        status=status,
+        page_error=False,
+        title=title,
+        heading_text=heading or title,
+        paragraphs=paragraphs,
+        action=action or (url_for("pages.index"), _("Strona główna")),
+        alert=alert,
+    )
     if is_htmx():
         response.headers["HX-Retarget"] = "#main"
         response.headers["HX-Reswap"] = "innerHTML"
     return response
+
+
+def not_found_page(status=404):
+    return error_page(status, _("Nie znaleziono strony"), _("Tej strony nie ma albo nie masz do niej dostępu."))
+
+
+def bad_request_page(status=400):
+    return error_page(
+        status,
+        _("Nieprawidłowe żądanie"),
+        _("Przesłane dane są niepoprawne lub za duże. Nic nie zostało zmienione. Wróć i spróbuj ponownie."),
+    )
 
 
 @login_manager.unauthorized_handler
@@ -115,6 +154,9 @@ def init_app(app):
     app.after_request(security_headers)
     app.add_template_filter(device)
     app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"
+    app.add_template_filter(taxid.display, "taxid")
+    app.add_template_filter(legal_form)
+    app.add_template_filter(end_sentence)
 
     @app.context_processor
     def topbar():
@@ -123,7 +165,6 @@ def init_app(app):
             company = current_user.active_company
         return {
             "active_company": company,
-            "kind_labels": KIND_LABELS,
             "source_labels": SOURCE_LABELS,
             "statement_version": documents.VERSIONS[documents.STATEMENT],
         }
@@ -134,24 +175,36 @@ def init_app(app):
 
     @app.errorhandler(404)
     def not_found(error):
-        return error_page("errors/404.html", 404)
+        return not_found_page(404)
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return error_page("errors/404.html", 405)
+        return not_found_page(405)
 
     @app.errorhandler(413)
     def too_large(error):
-        return error_page("errors/400.html", 413)
+        return bad_request_page(413)
 
     @app.errorhandler(400)
     def bad_request(error):
-        return error_page("errors/400.html", 400)
+        return bad_request_page(400)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return error_page("errors/csrf.html", 400)
+        again = request.path if request.method == "GET" else url_for("pages.index")
+        return error_page(
+            400,
+            _("Formularz wygasł"),
+            _("Ze względów bezpieczeństwa formularz trzeba wysłać jeszcze raz (na przykład po wylogowaniu "
+              "w innej karcie). Nic nie zostało zmienione."),
+            action=(again, _("Spróbuj ponownie")),
+        )
 
     @app.errorhandler(500)
     def server_error(error):
-        return error_page("errors/500.html", 500)
+        return error_page(
+            500,
+            _("Błąd serwera"),
+            _("Wystąpił błąd po naszej stronie. Nic nie zostało zapisane w połowie. Spróbuj ponownie za chwilę."),
+            heading=_("Coś poszło nie tak"),
+        )

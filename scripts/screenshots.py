@@ -105,7 +105,7 @@ def take(page):
         main.get_by_role("button", name="Zaloguj się").click()
     expect(page).to_have_url(re.compile(r"/panel$"))
     page.goto("/firmy/dodaj")
-    main.get_by_label("NIP lub VATIN", exact=True).fill("525-000-10-03")
+    main.get_by_label("NIP lub numer VAT UE", exact=True).fill("525-000-10-03")
     main.get_by_role("button", name="Zatwierdź").click()
     expect(page).to_have_url(re.compile(r"/dane$"))
     expect(main.locator("h1")).to_have_text("Sprawdź dane firmy")

@@ -28,6 +28,16 @@
     }
   });
 
+  // The top bar's menu (a <details>, which works without us): Escape closes it and gives
+  // focus back to its "Menu" button, as a menu button does.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = event.target.closest && event.target.closest(".topbar-menu[open]");
+    if (!menu) { return; }
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   // When the connection fails, say so instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     var status = document.getElementById("sr-status");

@@ -148,7 +148,7 @@ def test_adding_a_company_makes_the_user_its_admin_and_puts_it_in_the_top_bar(cl
     response = anna.add_company(LEGAL_PERSON)
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).data.decode()
-    assert "Firma została dodana" in page
+    assert "została dodana." in page
     assert 'id="current-company"' in page
     assert "PRZYKŁADOWA SPÓŁKA HANDLOWA" in page.split('id="current-company"')[1][:400]
     with database.connection_context():
@@ -535,7 +535,7 @@ def test_htmx_final_step_swaps_the_top_bar_out_of_band(client, anna):
     assert done.status_code == 200
     body = done.data.decode()
     assert 'id="current-company" class="current-company" hx-swap-oob="true"' in body
-    assert 'id="sr-status"' in body and "Firma została dodana" in body
+    assert 'id="sr-status"' in body and "została dodana." in body
     assert done.headers["HX-Push-Url"].startswith("/firmy/")
     assert "PRZYKŁADOWA" in body.split('id="current-company"')[1].split("</div>")[0]
     assert "Firma została dodana" in body.split('id="sr-status"')[1].split("</div>")[0]  # announced

@@ -28,7 +28,7 @@ def test_same_url_serves_page_or_fragment_and_varies_on_hx_request(client):
     page = client.get("/rejestracja")
     fragment = client.get("/rejestracja", headers=HX)
     assert page.data.startswith(b"<!doctype html>")
-    assert b"<html" not in fragment.data and b"Utw\xc3\xb3rz konto" in fragment.data
+    assert b"<html" not in fragment.data and "Załóż konto".encode() in fragment.data
     assert b"<title>" in fragment.data  # htmx updates the title from it
     assert "HX-Request" in page.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
 
@@ -314,7 +314,7 @@ def test_consent_boxes_start_unticked(client):
 
 
 def test_every_page_needing_login_redirects_strangers(app, client):
-    public = {"static", "pages.index", "pages.terms", "pages.privacy", "pages.favicon", "healthz",
+    public = {"static", "pages.index", "pages.help", "pages.terms", "pages.privacy", "pages.favicon", "healthz",
               "licences.service_terms"}  # a service's terms: public, like the portal's own
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public or rule.endpoint.startswith(("auth.", "mailbox.")) or "GET" not in rule.methods:

@@ -10,8 +10,10 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.exceptions import HTTPException
 
 from konto.account import bp
 from konto.db import PrebuiltSelect
@@ -95,16 +97,39 @@ def reauthenticate():
     two_step = twostep_flow.is_on(current_user)
     form = ReauthTwoStepForm() if two_step else PasswordOnlyForm()
     passkeys = two_step and bool(twostep_flow.passkeys_of(current_user))
+    target = safe_next(request.args.get("next")) or url_for("account.settings")
+    reason = _reauth_reason(target, two_step)
     if not form.validate_on_submit():
-        return render_form("account/reauth.html", form, passkeys=passkeys)
+        return render_form("account/reauth.html", form, passkeys=passkeys, reason=reason)
     if not flow.confirm(current_user, form.password.data):
         form.password.errors.append(_("Nieprawidłowe hasło."))
-        return render("account/reauth.html", form=form, passkeys=passkeys, status=422)
+        return render("account/reauth.html", form=form, passkeys=passkeys, reason=reason, status=422)
     if two_step and not twostep_flow.check_code(current_user, form.code.data):
         form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty."))
-        return render("account/reauth.html", form=form, passkeys=passkeys, status=422)
+        return render("account/reauth.html", form=form, passkeys=passkeys, reason=reason, status=422)
     mark_confirmed()
-    return redirect_to_url(safe_next(request.args.get("next")) or url_for("account.settings"))
+    return redirect_to_url(target)
+
+
+# What the re-authentication page says, by the page it leads to.
+_REAUTH_REASONS = {
+    "account.change_password": _l("Zanim zmienisz hasło, podaj obecne hasło."),
+    "account.change_email": _l("Zanim zmienisz adres e-mail konta, podaj hasło."),
+    "account.export": _l("Zanim pobierzesz kopię swoich danych, podaj hasło."),
+    "account.delete": _l("Zanim usuniesz konto, podaj hasło."),
+}
+
+
+def _reauth_reason(target, two_step=False):
+    """Why the password is asked for, in words about what comes next."""
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(target.split("?")[0])
+    except HTTPException:
+        endpoint = None
+    reason = _REAUTH_REASONS.get(endpoint, _l("Ze względów bezpieczeństwa podaj hasło jeszcze raz."))
+    if two_step:
+        return _("%(reason)s Potrzebny będzie też kod z aplikacji (albo kod zapasowy).", reason=reason)
+    return reason
 
 
 @bp.route("/konto/haslo", methods=["GET", "POST"])

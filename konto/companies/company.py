@@ -101,5 +101,5 @@ def switch():
     company = flow.switch(current_user, company_id)
     if company is None:
         abort(404)
-    flash(_("Aktywna firma: %(name)s.", name=company.name))
+    flash(_("Firma %(name)s jest teraz wybrana.", name=company.name))
     return redirect_to("account.dashboard")

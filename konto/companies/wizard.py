@@ -65,7 +65,7 @@ def new():
     if found.outcome == flow.NOT_FOUND:
         form.number.errors.append(
             _(
-                "W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.",
+                "W rejestrze nie ma firmy o tym numerze (%(number)s). Sprawdź, czy numer jest poprawny.",
                 number=tax_id.display(),
             )
         )
@@ -144,5 +144,5 @@ def statement(key):
 
 def _added(company):
     """On to the company page, which says the company was added (htmx: announced, top bar swapped)."""
-    flash(_("Firma została dodana: %(name)s.", name=company.name))
+    flash(_("Firma %(name)s została dodana.", name=company.name))
     return _see_other("companies.show", company_id=company.id)

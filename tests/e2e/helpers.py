@@ -293,7 +293,7 @@ def signed_in(person, email, first_name="Anna", last_name="Nowak"):
 def look_up(person, number):
     """Step 1: type the number and press Zatwierdź; returns the htmx response (JS) or None."""
     expect(person.main.locator("h1")).to_have_text("Dodaj firmę")
-    person.fill("NIP lub VATIN", number)
+    person.fill("NIP lub numer VAT UE", number)
     return person.swap(person.button("Zatwierdź"))
 
 
@@ -304,4 +304,4 @@ def confirm(person):
     person.main.get_by_label("Oświadczam, że jestem uprawniony", exact=False).check()
     expect(person.main.get_by_label("E-mail", exact=True)).to_be_checked()
     person.swap(person.button("Dodaj firmę"), push_url=COMPANY_URL)
-    expect(person.main).to_contain_text("Firma została dodana")
+    expect(person.main).to_contain_text("została dodana.")

@@ -36,7 +36,7 @@ def test_add_company_see_it_in_top_bar_add_second_and_switch(person, js):
         held = []
         person.page.route(re.compile(r"/firmy/dodaj$"), lambda route: held.append(route)
                           if route.request.method == "POST" else route.continue_())
-        person.fill("NIP lub VATIN", "525-000-10-03")
+        person.fill("NIP lub numer VAT UE", "525-000-10-03")
         person.page.evaluate("window.__marker = 1")
         person.button("Zatwierdź").click()
         expect(person.main.get_by_text("Pobieranie danych z rejestru…")).to_be_visible()
@@ -62,7 +62,7 @@ def test_add_company_see_it_in_top_bar_add_second_and_switch(person, js):
     expect(person.main.locator("h1")).to_have_text("Sprawdź dane firmy")
     table = person.main.locator(".data-table")
     for text in (SPOLKA, "5250001003", "140000000", "0000123456", "ul. Marszałkowska 100/12", "00-026 Warszawa",
-                 "gmina Warszawa", "osoba prawna", "aktywna"):
+                 "gmina Warszawa", "spółka z ograniczoną odpowiedzialnością", "działalność aktywna"):
         expect(table).to_contain_text(text)
     expect(person.main).to_contain_text("Źródło danych: dane demonstracyjne")
 
@@ -77,7 +77,7 @@ def test_add_company_see_it_in_top_bar_add_second_and_switch(person, js):
     expect(person.page.locator("#current-company")).not_to_contain_text(SPOLKA)
     person.follow(person.page.locator("#current-company").get_by_role("link", name="Zmień firmę"))
     expect(person.main.locator("h1")).to_have_text("Zmień firmę")
-    person.follow(person.button(SPOLKA))
+    person.follow(person.button(f"Wybierz {SPOLKA}"))
     expect(person.page).to_have_url(re.compile(r"/panel$"))
     expect(person.page.locator("#current-company")).to_contain_text(SPOLKA)
     expect(person.page.locator("#current-company")).not_to_contain_text(KOWALSKI)
@@ -100,7 +100,7 @@ def test_not_found_outage_manual_entry_and_ended_activity(person, js):
     if js:
         assert response.status == 422
     expect(person.page).to_have_url(re.compile(r"/firmy/dodaj$"))
-    number = person.main.get_by_label("NIP lub VATIN", exact=True)
+    number = person.main.get_by_label("NIP lub numer VAT UE", exact=True)
     expect(number).to_have_value("PL1130010003")
     expect(number).to_have_attribute("aria-invalid", "true")
     expect(person.main.locator("#number-error")).to_contain_text("W rejestrze nie ma firmy")

@@ -83,7 +83,7 @@ def test_gus_down_falls_back_to_the_white_list_then_to_manual_entry(person, stan
     person.goto("/firmy/dodaj")
     look_up(person, "5210008016")
     expect(person.main).to_contain_text("Rejestr jest chwilowo niedostępny")
-    expect(person.main.get_by_label("NIP lub VATIN", exact=True)).to_have_value("5210008016")
+    expect(person.main.get_by_label("NIP lub numer VAT UE", exact=True)).to_have_value("5210008016")
     person.follow(person.link("Wpisz dane ręcznie"))
     expect(person.main.locator("h1")).to_have_text("Wpisz dane firmy")
 
