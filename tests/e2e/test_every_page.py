@@ -1,0 +1,434 @@
+"""Every page of the app on two phones and a desktop, JavaScript on and off (issue 15's bar).
+
+WALK lists the pages: each is visited once per JavaScript mode, as a visitor or as one of the
+people of the world below (an administrator whose chosen company has a very long name, a plain
+member, someone with no company, someone who has not accepted new terms), then checked at
+320×640, 390×844 and 1366×900. A page fails when:
+
+- it scrolls sideways, or something sticks out of the top bar, a card or the footer (a table
+  spilling out of its card, a name running out of the blue bar), in the page or in a frame;
+- axe-core finds a WCAG 2.1 A/AA violation;
+- an input marked invalid has the border colour of a valid one.
+
+A visit with `submit` presses that button (after `fill`) to reach the page's error state; with
+`errors=True` it must then also have "Błąd:" at the start of the title, focus on the error
+summary, and the summary's links in the order of the fields on the page.
+
+Adding a page: add a Visit to WALK (and what it needs to the world in `world()`).
+test_every_get_route_is_walked fails for a GET route that is in neither WALK nor EXEMPT.
+See docs/frontend.md, "How to build a page".
+"""
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import expect
+
+from konto import create_app
+from konto import documents
+from konto import tokens
+from konto.db import database
+from konto.mail import send_email
+from konto.models import AccessRequest
+from konto.models import Company
+from konto.models import CompanyDraft
+from konto.models import Consent
+from konto.models import Membership
+from konto.models import User
+from konto.models import utcnow
+from konto.registry import demo
+from tests.e2e.helpers import EXPECTED_CONSOLE_ERRORS
+from tests.e2e.helpers import TIMEOUT_MS
+from tests.e2e.helpers import WCAG_TAGS
+from tests.e2e.helpers import _axe
+from tests.e2e.helpers import _describe
+from tests.e2e.helpers import create_user
+from tests.helpers import PASSWORD
+from tests.helpers import LiveServer
+from tests.helpers import make_config
+
+VIEWPORTS = [(320, 640), (390, 844), (1366, 900)]
+# The browser notes the error statuses of pages the walk visits on purpose (a dead link, 404, 503).
+WALK_STATUSES = re.compile(r"^Failed to load resource: the server responded with a status of (400|404|503)\b")
+
+# A company name as long as registries have them, with a 32-letter word in it.
+LONG_NAME = ("PRZEDSIĘBIORSTWO PRODUKCYJNO-HANDLOWO-USŁUGOWE „KONSTANTYNOPOLITAŃCZYKOWIANECZKA” "
+             "SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ SPÓŁKA KOMANDYTOWA")
+
+# Whose browser a page is visited in.
+VISITOR = "visitor"
+ADMIN = "anna@example.com"  # administrator of the long-named company (chosen) and of a second one
+MEMBER = "bartek@example.com"  # a plain member of the long-named company
+NEWCOMER = "celina@example.com"  # no company yet; asked for access to the long-named one
+OUTDATED = "dorota@example.com"  # has not accepted the current terms
+INACTIVE = "ewa@example.com"  # registered, never activated (her activation link)
+PEOPLE = (ADMIN, MEMBER, NEWCOMER, OUTDATED)
+
+
+@dataclass(frozen=True)
+class Visit:
+    endpoint: str | None  # the route serving the page (None: an error page no route serves)
+    path: str  # where to go; {names} come from the world
+    who: str = VISITOR
+    heading: str | None = None  # the page's h1 starts with this: the walk is where it means to be
+    fill: tuple = ()  # (label, value) typed before pressing `submit`
+    submit: str | None = None  # then press this button, e.g. to see the form's errors
+    errors: bool = False  # the result is a form with errors (title, focus, summary order checked)
+    uncheck: tuple = ()  # checkbox labels to untick before pressing `submit`
+
+
+WALK = [
+    # Anyone.
+    Visit("pages.index", "/", heading="Twoje firmy, licencje i usługi"),
+    Visit("pages.help", "/pomoc", heading="Pomoc"),
+    Visit("pages.terms", "/regulamin", heading="Regulamin"),
+    Visit("pages.privacy", "/polityka-prywatnosci", heading="Polityka prywatności"),
+    Visit(None, "/nie-ma-takiej-strony", heading="Nie znaleziono strony"),
+    Visit("auth.login", "/logowanie", heading="Zaloguj się"),
+    Visit("auth.login", "/logowanie", submit="Zaloguj się", errors=True),
+    Visit("auth.login", "/logowanie", fill=(("Adres e-mail", ADMIN), ("Hasło", "to-nie-jest-to-haslo")),
+          submit="Zaloguj się", errors=True),
+    Visit("auth.register", "/rejestracja", heading="Załóż konto"),
+    Visit("auth.register", "/rejestracja", submit="Załóż konto", errors=True),
+    Visit("auth.check_email", "/rejestracja/sprawdz-poczte", heading="Sprawdź pocztę"),
+    Visit("auth.resend_activation", "/aktywacja/ponow", submit="Wyślij link", errors=True),
+    Visit("auth.activate", "/aktywacja/{activation_token}", heading="Aktywuj konto"),
+    Visit("auth.activate", "/aktywacja/to-nie-jest-link", heading="Link aktywacyjny jest nieprawidłowy"),
+    Visit("auth.forgot_password", "/haslo/nie-pamietam", submit="Wyślij link", errors=True),
+    Visit("auth.forgot_sent", "/haslo/wyslano", heading="Sprawdź pocztę"),
+    Visit("auth.reset_password", "/haslo/nowe/{reset_token}", submit="Zmień hasło", errors=True),
+    Visit("account.confirm_email", "/konto/email/potwierdz/{confirm_token}", heading="Potwierdź nowy adres"),
+    Visit("account.revert_email", "/konto/email/cofnij/{revert_token}", heading="To nie Ty"),
+    Visit("account.revert_email", "/konto/email/cofnij/zly", heading="Link jest nieprawidłowy"),
+    Visit("mailbox.index", "/poczta/", heading="Poczta demonstracyjna"),
+    Visit("mailbox.show", "/poczta/{message_id}", heading="Aktywuj swoje Konto"),
+    # The administrator of the long-named company.
+    Visit("account.dashboard", "/panel", ADMIN, heading="Twój panel"),
+    Visit("companies.show", "/firmy/{company_id}", ADMIN, heading="PRZEDSIĘBIORSTWO"),
+    Visit("companies.show", "/firmy/{company_id}", ADMIN, uncheck=("E-mail",), submit="Zapisz formy kontaktu",
+          errors=True),
+    Visit("companies.switch", "/firmy/zmien", ADMIN, heading="Zmień firmę"),
+    Visit("companies.new", "/firmy/dodaj", ADMIN, heading="Dodaj firmę"),
+    Visit("companies.new", "/firmy/dodaj", ADMIN, submit="Zatwierdź", errors=True),
+    Visit("companies.new", "/firmy/dodaj", ADMIN, fill=(("NIP lub numer VAT UE", "PL7010011003"),),
+          submit="Zatwierdź"),
+    Visit("companies.manual", "/firmy/dodaj/reczne?numer=PL7010011003", ADMIN, submit="Przejdź dalej",
+          errors=True),
+    Visit("companies.preview", "/firmy/dodaj/{draft}/dane", ADMIN, heading="Sprawdź dane firmy"),
+    Visit("companies.preview", "/firmy/dodaj/{draft_nameless}/dane", ADMIN, submit="Przejdź dalej", errors=True),
+    Visit("companies.preview", "/firmy/dodaj/{draft_ended}/dane", ADMIN, heading="Sprawdź dane firmy"),
+    Visit("companies.statement", "/firmy/dodaj/{draft}/oswiadczenie", ADMIN, heading="Oświadczenie"),
+    Visit("companies.statement", "/firmy/dodaj/{draft}/oswiadczenie", ADMIN, uncheck=("E-mail",),
+          submit="Dodaj firmę", errors=True),
+    Visit("account.settings", "/konto", ADMIN, heading="Moje konto"),
+    Visit("account.activity", "/konto/aktywnosc", ADMIN, heading="Aktywność konta"),
+    Visit("account.active_sessions", "/konto/sesje", ADMIN, heading="Aktywne sesje"),
+    Visit("account.consents", "/konto/zgody", ADMIN, heading="Zgody"),
+    Visit("account.reauthenticate", "/konto/potwierdz?next=/konto/eksport", ADMIN,
+          fill=(("Hasło", "to-nie-jest-to-haslo"),), submit="Potwierdź", errors=True),
+    Visit("account.change_password", "/konto/haslo", ADMIN, submit="Zmień hasło", errors=True),
+    Visit("account.change_email", "/konto/email", ADMIN, submit="Wyślij link potwierdzający", errors=True),
+    Visit("account.change_email", "/konto/email", ADMIN, fill=(("Adres e-mail", "anna.nowa@example.com"),),
+          submit="Wyślij link potwierdzający"),
+    Visit("account.export", "/konto/eksport", ADMIN, heading="Pobierz kopię"),
+    Visit("account.delete", "/konto/usun", ADMIN, submit="Usuń konto na zawsze", errors=True),
+    # A plain member of the long-named company; someone with none yet; new terms to accept.
+    Visit("companies.show", "/firmy/{company_id}", MEMBER, heading="PRZEDSIĘBIORSTWO"),
+    Visit("account.dashboard", "/panel", NEWCOMER, heading="Twój panel"),
+    Visit("companies.preview", "/firmy/dodaj/{draft_taken}/dane", NEWCOMER, submit="Poproś o dostęp",
+          heading="Prośba o dostęp wysłana"),
+    Visit("account.accept_documents", "/konto/nowe-dokumenty", OUTDATED, submit="Akceptuję i przechodzę dalej",
+          errors=True),
+]
+
+# GET routes the walk does not visit, and why.
+EXEMPT = {
+    "static": "files, not pages",
+    "pages.favicon": "a redirect to static/favicon.svg",
+    "healthz": "JSON for the load balancer",
+    "mailbox.html_part": "the e-mail's HTML part: checked as the frame of mailbox.show",
+}
+
+
+def test_every_get_route_is_walked(app):
+    """A new page must join the walk (or say here why not)."""
+    gets = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    walked = {visit.endpoint for visit in WALK if visit.endpoint}
+    assert gets - walked - set(EXEMPT) == set(), "GET routes neither in WALK nor in EXEMPT"
+    assert (walked | set(EXEMPT)) - gets == set(), "WALK or EXEMPT names routes the app does not have"
+
+
+# -- the world the walk sees ----------------------------------------------------------------------
+
+def _draft(user, number, **data):
+    entity = demo.entities()[number]
+    return CompanyDraft.create(
+        key=secrets.token_urlsafe(16),
+        user=user, tax_id=number, data={**entity["data"], **data}, source="demo", fetched_at=utcnow(),
+    ).key
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The app over HTTP, with the people and things the pages show."""
+    tmp = tmp_path_factory.mktemp("walk")
+    config = make_config(tmp, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, RATELIMIT_ENABLED=False,
+                         REAUTH_WINDOW=3600)
+    server = LiveServer(create_app(config))
+    with server.app.test_request_context(), database.connection_context():
+        anna, bartek, celina, dorota = (create_user(server, email, first, last) for email, first, last in [
+            (ADMIN, "Anna", "Nowak"), (MEMBER, "Bartosz", "Zieliński"), (NEWCOMER, "Celina", "Wiśniewska"),
+            (OUTDATED, "Dorota", "Kamińska")])
+        ewa = User.create(email=INACTIVE, first_name="Ewa", last_name="Lis", password_hash="x")
+        Consent.update(version="2000-01-01").where(
+            (Consent.user == dorota.id) & (Consent.document == documents.TERMS)).execute()
+        long_named = Company.create(
+            tax_id="PL5250001003", country="PL", nip="5250001003", name=LONG_NAME, regon="140000000",
+            krs="0000123456", street="ul. Marszałkowska", building="100", unit="12", postal_code="00-026",
+            city="Warszawa", gmina="Warszawa", powiat="m. st. Warszawa", wojewodztwo="MAZOWIECKIE",
+            kind="legal_person", legal_form="spółka komandytowa", start_date="2012-03-01", vat_status="czynny",
+            source="demo", fetched_at=utcnow())
+        second = Company.create(tax_id="PL9720005007", country="PL", nip="9720005007",
+                                name="DEMO LOGISTYKA SPÓŁKA AKCYJNA",
+                                city="Poznań", building="216", postal_code="60-104", source="demo", verified=False)
+        Membership.create(user=anna, company=long_named, role="admin", contact_email=ADMIN)
+        Membership.create(user=anna, company=second, role="admin", contact_email=ADMIN)
+        Membership.create(user=bartek, company=long_named, role="member", contact_email=MEMBER)
+        User.update(active_company=long_named).where(User.id.in_([anna.id, bartek.id])).execute()
+        AccessRequest.create(user=celina, company=long_named)
+        message = send_email(INACTIVE, "Aktywuj swoje Konto", "activation", user=ewa,
+                             link="http://127.0.0.1/aktywacja/" + tokens.make_token(tokens.ACTIVATE, ewa))
+        values = {
+            "company_id": long_named.id,
+            "message_id": message.id,
+            "activation_token": tokens.make_token(tokens.ACTIVATE, ewa),
+            "reset_token": tokens.make_token(tokens.RESET, bartek),
+            "confirm_token": tokens.make_token(tokens.CHANGE_EMAIL, bartek, email="bartek.nowy@example.com"),
+            "revert_token": tokens.make_token(tokens.REVERT_EMAIL, bartek, email="bartek.stary@example.com"),
+            "draft": _draft(anna, "PL6760003007"),  # a civil partnership: its legal form once
+            "draft_nameless": _draft(anna, "DE123456788"),
+            "draft_ended": _draft(anna, "PL5830006000"),
+            "draft_taken": _draft(celina, "PL5250001003", name=LONG_NAME),
+        }
+    yield server, values
+    server.stop()
+    database.close()
+
+
+# -- what is checked on every page at every size --------------------------------------------------
+
+OVERFLOW = """() => {
+  const problems = [];
+  const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+    ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) {
+    problems.push(`the page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window`);
+  }
+  // Not shown, or shown only to screen readers (clipped to a pixel, like .visually-hidden).
+  const hidden = el => {
+    if (!el.getClientRects().length) return true;
+    for (let a = el; a; a = a.parentElement) {
+      const r = a.getBoundingClientRect();
+      if (r.width <= 1 && r.height <= 1 && getComputedStyle(a).overflow === 'hidden') return true;
+    }
+    return false;
+  };
+  for (const box of document.querySelectorAll('.topbar, .card, .hero, .footer')) {
+    if (hidden(box)) continue;
+    const outer = box.getBoundingClientRect();
+    for (const el of box.querySelectorAll('*')) {
+      if (hidden(el)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 2 || r.height < 2) continue;
+      if (r.right > outer.right + 1 || r.left < outer.left - 1) {
+        const span = (a, b) => `${Math.round(a)}–${Math.round(b)}`;
+        problems.push(`${describe(el)} sticks out of ${describe(box).slice(0, 30)} ` +
+                      `(${span(r.left, r.right)} in ${span(outer.left, outer.right)})`);
+      }
+      const style = getComputedStyle(el);
+      if (el.clientWidth && style.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`${describe(el)} holds content ${el.scrollWidth}px wide in ${el.clientWidth}px`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+INVALID_BORDERS = """() => {
+  const problems = [];
+  const invalid = 'input[aria-invalid="true"], select[aria-invalid="true"], textarea[aria-invalid="true"]';
+  for (const el of document.querySelectorAll(invalid)) {
+    if (!el.getClientRects().length) continue;
+    // The same control, valid, in a field without an error, where the invalid one is.
+    const probe = el.cloneNode(false);
+    for (const name of ['aria-invalid', 'id', 'name', 'checked']) probe.removeAttribute(name);
+    const holder = document.createElement('div');
+    holder.className = 'field';
+    holder.appendChild(probe);
+    el.closest('form, main, body').appendChild(holder);
+    const valid = getComputedStyle(probe).borderTopColor;
+    holder.remove();
+    const invalid = getComputedStyle(el).borderTopColor;
+    if (invalid === valid) problems.push(`#${el.id} has an error but the border of a valid field (${valid})`);
+  }
+  return problems;
+}"""
+
+SUMMARY_ORDER = """() => {
+  const links = [...document.querySelectorAll('#error-summary a[href^="#"]')].map(a => a.getAttribute('href').slice(1));
+  const fields = [...document.querySelectorAll('[aria-invalid="true"]')].map(el => el.id);
+  return {links, fields: fields.filter(id => links.includes(id))};
+}"""
+
+
+class Walker:
+    """The browsers of one JavaScript mode: one context per person, all on one browser."""
+
+    def __init__(self, browser, server, js):
+        self.browser, self.server, self.js = browser, server, js
+        self.pages = {}
+        self.problems = []
+        self._replay = None
+
+    def page(self, who):
+        if who not in self.pages:
+            context = self.browser.new_context(base_url=self.server.url, java_script_enabled=self.js, locale="pl-PL",
+                                               viewport={"width": 1366, "height": 900})
+            context.set_default_timeout(TIMEOUT_MS)
+            context.on("console", self._console)
+            context.on("weberror", lambda error: self.problems.append(f"page error: {error.error}"))
+            page = context.new_page()
+            if who != VISITOR:
+                self._log_in(page, who)
+            self.pages[who] = page
+        return self.pages[who]
+
+    def _log_in(self, page, email):
+        page.goto("/logowanie")
+        page.locator("#main").get_by_label("Adres e-mail", exact=True).fill(email)
+        page.locator("#main").get_by_label("Hasło", exact=True).fill(PASSWORD)
+        page.locator("#main").get_by_role("button", name="Zaloguj się").click()
+        page.wait_for_url(re.compile(r"/(panel|konto/nowe-dokumenty)"))
+        if email == ADMIN:  # the pages behind re-authentication
+            page.goto("/konto/potwierdz")
+            page.locator("#main").get_by_label("Hasło", exact=True).fill(PASSWORD)
+            page.locator("#main").get_by_role("button", name="Potwierdź").click()
+            page.wait_for_url(re.compile(r"/konto$"))
+
+    def _console(self, message):
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text or "Refused to" in text:
+            self.problems.append(f"CSP violation: {text}")
+        elif message.type == "error" and not EXPECTED_CONSOLE_ERRORS.match(text) and not WALK_STATUSES.match(text):
+            self.problems.append(f"console error: {text}")
+
+    def close(self):
+        for page in self.pages.values():
+            page.context.close()
+        if self._replay is not None:
+            self._replay.context.close()
+
+    # -- one visit --------------------------------------------------------------------------
+    def visit(self, visit, values):
+        page = self.page(visit.who)
+        main = page.locator("#main")
+        response = page.goto(visit.path.format(**values))
+        assert response.status < 500, f"{response.status} for {page.url}"
+        for label in visit.uncheck:
+            main.get_by_label(label, exact=True).uncheck()
+        for label, value in visit.fill:
+            main.get_by_label(label, exact=True).fill(value)
+        if visit.submit:
+            self._press(page, main.get_by_role("button", name=visit.submit, exact=True))
+        if visit.heading:
+            expect(main.locator("h1")).to_contain_text(visit.heading)
+        if visit.errors:
+            self._check_error_state(page)
+        axe_page = page if self.js else self._replay_of(page)
+        for width, height in VIEWPORTS:
+            page.set_viewport_size({"width": width, "height": height})
+            where = f"{page.url} ({'JS' if self.js else 'no JS'}, {width}×{height})"
+            for frame in page.frames:
+                for problem in frame.evaluate(OVERFLOW) if frame == page.main_frame else self._frame_overflow(frame):
+                    self.problems.append(f"{where}: {problem}")
+            for problem in page.evaluate(INVALID_BORDERS):
+                self.problems.append(f"{where}: {problem}")
+            self._axe(axe_page, width, height, where)
+
+    def _press(self, page, button):
+        if self.js:
+            with page.expect_response(lambda r: r.request.method == "POST"):
+                button.click()
+            page.wait_for_function(
+                "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+        else:
+            with page.expect_navigation():
+                button.click()
+
+    def _check_error_state(self, page):
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_visible()
+        expect(summary).to_be_focused()
+        expect(page).to_have_title(re.compile(r"^Błąd: "))
+        order = page.evaluate(SUMMARY_ORDER)
+        assert order["links"], f"{page.url}: the error summary links to no field"
+        assert order["links"] == order["fields"], (
+            f"{page.url}: summary order {order['links']} ≠ fields {order['fields']}")
+
+    @staticmethod
+    def _frame_overflow(frame):
+        width = frame.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        return [f"frame {frame.url} is {width[0]}px wide in {width[1]}px"] if width[0] > width[1] + 1 else []
+
+    # -- axe ---------------------------------------------------------------------------------
+    def _axe(self, page, width, height, where):
+        page.set_viewport_size({"width": width, "height": height})
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(_axe.axe_script)
+        results = page.evaluate(
+            "options => axe.run(document, options)",
+            {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+        )
+        if results["violations"]:
+            self.problems.append(f"{where}: axe:\n" + _describe(results["violations"]))
+
+    def _replay_of(self, page):
+        """axe needs JavaScript: the very document the no-JS page shows, in a context with
+        JavaScript on and the page's own scripts blocked."""
+        if self._replay is None:
+            context = self.browser.new_context(base_url=self.server.url, locale="pl-PL")
+            self._replay = context.new_page()
+            self._replay.route("**/*.js", lambda route: route.abort())
+        url, html = page.url, page.content()
+
+        def this_page(candidate):
+            return candidate == url
+
+        self._replay.route(this_page, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8",
+                                                                  body=html))
+        self._replay.goto(url)
+        self._replay.unroute(this_page)
+        return self._replay
+
+
+@pytest.mark.browser
+def test_every_page_fits_phones_and_desktops_and_passes_axe(browser, world, js):
+    server, values = world
+    walker = Walker(browser, server, js)
+    started = time.monotonic()
+    try:
+        for visit in WALK:
+            try:
+                walker.visit(visit, values)
+            except AssertionError as error:
+                walker.problems.append(f"{visit.path} as {visit.who}: " + " / ".join(str(error).splitlines()[:3]))
+    finally:
+        walker.close()
+    print(f"\nwalked {len(WALK)} pages × {len(VIEWPORTS)} sizes, JS {'on' if js else 'off'}: "
+          f"{time.monotonic() - started:.1f} s")
+    assert not walker.problems, f"{len(walker.problems)} problems:\n" + "\n".join(walker.problems)
