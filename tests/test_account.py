@@ -15,6 +15,7 @@ from konto.models import User
 from konto.models import UserSession
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
+from tests.helpers import comparable
 from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import user
@@ -109,7 +110,8 @@ def test_change_to_a_taken_address_looks_the_same_and_sends_nothing(app, client,
     taken = client.post("/konto/email", data={"email": "bob@example.com"})
     free = client.post("/konto/email", data={"email": "free@example.com"})
     assert taken.status_code == free.status_code == 200
-    assert taken.data.decode().replace("bob@example.com", "X") == free.data.decode().replace("free@example.com", "X")
+    # comparable(): the CSRF token in the page carries a timestamp, which differs across a second boundary.
+    assert comparable(taken.data.decode(), "bob@example.com") == comparable(free.data.decode(), "free@example.com")
     assert [m.subject for m in mails_to("bob@example.com")] == ["Aktywuj swoje Konto"]
 
 

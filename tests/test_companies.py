@@ -538,7 +538,7 @@ def test_htmx_final_step_swaps_the_top_bar_out_of_band(client, anna):
     assert 'id="sr-status"' in body and "została dodana." in body
     assert done.headers["HX-Push-Url"].startswith("/firmy/")
     assert "PRZYKŁADOWA" in body.split('id="current-company"')[1].split("</div>")[0]
-    assert "Firma została dodana" in body.split('id="sr-status"')[1].split("</div>")[0]  # announced
+    assert "została dodana." in body.split('id="sr-status"')[1].split("</div>")[0]  # announced
 
 
 def test_htmx_company_page_puts_the_active_company_in_the_top_bar(client, anna):
