@@ -204,6 +204,7 @@ class DocumentsForm(BaseForm):
         _l("Zapoznałem(-am) się z nową wersją polityki prywatności"),
         validators=[DataRequired(_l("Zaznacz, aby przejść dalej."))],
     )
+    short_names = {"accept_terms": _l("Regulamin"), "accept_privacy": _l("Polityka prywatności")}
 
 
 class DeleteForm(BaseForm):
@@ -211,6 +212,7 @@ class DeleteForm(BaseForm):
         _l("Rozumiem, że konto i moje dane zostaną usunięte na zawsze."),
         validators=[DataRequired(_l("Zaznacz, że rozumiesz skutki usunięcia konta."))],
     )
+    short_names = {"confirm": _l("Potwierdzenie")}
 
 
 class InviteForm(BaseForm):
