@@ -50,7 +50,7 @@ class LicenceNumberField(StringField):
 
 class IssueForm(BaseForm):
     tax_id = StringField(
-        _l("NIP lub VATIN nabywcy"),
+        _l("NIP lub numer VAT UE nabywcy"),
         filters=[_strip],
         render_kw={"maxlength": taxid.MAX_INPUT_LENGTH, "autocomplete": "off", "spellcheck": "false"},
         description=_l("Firma nie musi być jeszcze w portalu: licencja pojawi się, gdy ktoś ją doda."),

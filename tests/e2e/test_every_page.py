@@ -23,19 +23,24 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from konto import create_app
 from konto import documents
 from konto import tokens
 from konto.db import database
+from konto.licences import demo as demo_licences
 from konto.mail import send_email
 from konto.models import AccessRequest
+from konto.models import AdminClaim
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Consent
+from konto.models import Licence
 from konto.models import Membership
 from konto.models import User
 from konto.models import utcnow
@@ -65,7 +70,7 @@ MEMBER = "bartek@example.com"  # a plain member of the long-named company
 NEWCOMER = "celina@example.com"  # no company yet; asked for access to the long-named one
 OUTDATED = "dorota@example.com"  # has not accepted the current terms
 INACTIVE = "ewa@example.com"  # registered, never activated (her activation link)
-PEOPLE = (ADMIN, MEMBER, NEWCOMER, OUTDATED)
+STAFF = demo_licences.STAFF_EMAIL  # the back office (Obsługa)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,30 @@ WALK = [
           heading="Prośba o dostęp wysłana"),
     Visit("account.accept_documents", "/konto/nowe-dokumenty", OUTDATED, submit="Akceptuję i przechodzę dalej",
           errors=True),
+    # Licences and services of the long-named company (the demo's licences), claims to admin rights.
+    Visit("licences.index", "/firmy/{company_id}/licencje", ADMIN),
+    Visit("licences.services", "/firmy/{company_id}/uslugi", ADMIN),
+    Visit("licences.claims", "/firmy/{company_id}/wnioski", ADMIN),
+    Visit("licences.index", "/firmy/{company_id}/licencje", MEMBER),
+    Visit("licences.claim_member", "/firmy/{company_id}/odzyskaj", MEMBER),
+    Visit("licences.claim_member", "/firmy/{company_id}/odzyskaj", MEMBER, submit="Wyślij wniosek", errors=True),
+    Visit("licences.claim_draft", "/firmy/dodaj/{draft_taken}/odzyskaj", NEWCOMER),
+    Visit("licences.service_terms", "/uslugi/ksef/regulamin"),
+    # The back office.
+    Visit("staff.reauthenticate", "/obsluga/potwierdz", STAFF, fill=(("Hasło", "to-nie-jest-to-haslo"),),
+          submit="Potwierdź", errors=True),
+    Visit("staff.index", "/obsluga/", STAFF),
+    Visit("staff.index", "/obsluga/?q=Nowak", STAFF),
+    Visit("staff.account", "/obsluga/konta/{admin_id}", STAFF),
+    Visit("staff.taxpayer", "/obsluga/podmioty/PL5250001003", STAFF),
+    Visit("staff.licence", "/obsluga/licencje/{licence_id}", STAFF),
+    Visit("staff.issue", "/obsluga/licencje/nowa", STAFF),
+    Visit("staff.issue", "/obsluga/licencje/nowa", STAFF, submit="Wystaw licencję", errors=True),
+    Visit("staff.registrations", "/obsluga/rejestracje", STAFF),
+    Visit("staff.claims", "/obsluga/wnioski", STAFF),
+    Visit("staff.claim", "/obsluga/wnioski/{claim_id}", STAFF),
+    Visit("staff.log", "/obsluga/dziennik", STAFF),
+    Visit("staff.catalogue_page", "/obsluga/katalog", STAFF),
 ]
 
 # GET routes the walk does not visit, and why.
@@ -150,6 +179,7 @@ EXEMPT = {
     "pages.favicon": "a redirect to static/favicon.svg",
     "healthz": "JSON for the load balancer",
     "mailbox.html_part": "the e-mail's HTML part: checked as the frame of mailbox.show",
+    "staff.claim_statement": "the claim's PDF, a download",
 }
 
 
@@ -176,7 +206,7 @@ def world(tmp_path_factory):
     """The app over HTTP, with the people and things the pages show."""
     tmp = tmp_path_factory.mktemp("walk")
     config = make_config(tmp, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, RATELIMIT_ENABLED=False,
-                         REAUTH_WINDOW=3600)
+                         REAUTH_WINDOW=3600, STAFF_REAUTH_WINDOW=3600)
     server = LiveServer(create_app(config))
     with server.app.test_request_context(), database.connection_context():
         anna, bartek, celina, dorota = (create_user(server, email, first, last) for email, first, last in [
@@ -199,9 +229,18 @@ def world(tmp_path_factory):
         Membership.create(user=bartek, company=long_named, role="member", contact_email=MEMBER)
         User.update(active_company=long_named).where(User.id.in_([anna.id, bartek.id])).execute()
         AccessRequest.create(user=celina, company=long_named)
+        _created, _email, staff_password = demo_licences.seed(str(tmp))
+        licence = Licence.select().where(Licence.tax_id == long_named.tax_id).order_by(Licence.id).first()
+        claim = AdminClaim.create(company=long_named, claimant=bartek, licence=licence, stored_name="A" * 32 + ".pdf",
+                                  original_name="oswiadczenie.pdf", size=1, sha256="0" * 64,
+                                  object_until=utcnow() + timedelta(hours=72))
         message = send_email(INACTIVE, "Aktywuj swoje Konto", "activation", user=ewa,
                              link="http://127.0.0.1/aktywacja/" + tokens.make_token(tokens.ACTIVATE, ewa))
         values = {
+            "staff_password": staff_password,
+            "admin_id": anna.id,
+            "licence_id": licence.id,
+            "claim_id": claim.id,
             "company_id": long_named.id,
             "message_id": message.id,
             "activation_token": tokens.make_token(tokens.ACTIVATE, ewa),
@@ -289,8 +328,9 @@ SUMMARY_ORDER = """() => {
 class Walker:
     """The browsers of one JavaScript mode: one context per person, all on one browser."""
 
-    def __init__(self, browser, server, js):
+    def __init__(self, browser, server, js, staff_password):
         self.browser, self.server, self.js = browser, server, js
+        self.staff_password = staff_password
         self.pages = {}
         self.problems = []
         self._replay = None
@@ -309,16 +349,20 @@ class Walker:
         return self.pages[who]
 
     def _log_in(self, page, email):
+        password = self.staff_password if email == STAFF else PASSWORD
         page.goto("/logowanie")
         page.locator("#main").get_by_label("Adres e-mail", exact=True).fill(email)
-        page.locator("#main").get_by_label("Hasło", exact=True).fill(PASSWORD)
+        page.locator("#main").get_by_label("Hasło", exact=True).fill(password)
         page.locator("#main").get_by_role("button", name="Zaloguj się").click()
         page.wait_for_url(re.compile(r"/(panel|konto/nowe-dokumenty)"))
-        if email == ADMIN:  # the pages behind re-authentication
-            page.goto("/konto/potwierdz")
-            page.locator("#main").get_by_label("Hasło", exact=True).fill(PASSWORD)
+        # The pages behind re-authentication: the account's, and the back office.
+        confirm = {ADMIN: ("/konto/potwierdz", r"/konto$"), STAFF: ("/obsluga/potwierdz", r"/obsluga/$")}
+        if email in confirm:
+            path, done = confirm[email]
+            page.goto(path)
+            page.locator("#main").get_by_label("Hasło", exact=True).fill(password)
             page.locator("#main").get_by_role("button", name="Potwierdź").click()
-            page.wait_for_url(re.compile(r"/konto$"))
+            page.wait_for_url(re.compile(done))
 
     def _console(self, message):
         text = message.text
@@ -419,13 +463,13 @@ class Walker:
 @pytest.mark.browser
 def test_every_page_fits_phones_and_desktops_and_passes_axe(browser, world, js):
     server, values = world
-    walker = Walker(browser, server, js)
+    walker = Walker(browser, server, js, values["staff_password"])
     started = time.monotonic()
     try:
         for visit in WALK:
             try:
                 walker.visit(visit, values)
-            except AssertionError as error:
+            except (AssertionError, PlaywrightError) as error:
                 walker.problems.append(f"{visit.path} as {visit.who}: " + " / ".join(str(error).splitlines()[:3]))
     finally:
         walker.close()

@@ -74,7 +74,7 @@ def test_staff_issue_a_licence_a_member_sees_it_then_why_it_is_suspended(people,
     ola.follow(ola.button("Szukaj"))
     expect(ola.main).to_contain_text(NAME)
     ola.follow(ola.link("Wystaw licencję na ten numer"))
-    expect(ola.main.get_by_label("NIP lub VATIN nabywcy")).to_have_value(NIP)
+    expect(ola.main.get_by_label("NIP lub numer VAT UE nabywcy")).to_have_value(NIP)
     ola.main.get_by_label("Program i edycja").select_option("sprzedaz/pro")
     ola.fill("Stanowiska", "4")
     ola.fill("Numer licencji (opcjonalnie)", "SPDEM-HAQJQ-D6E21")  # a typo in the check character
