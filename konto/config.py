@@ -103,7 +103,8 @@ SETTINGS = (
     # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
     Setting("KONTO_PROXY_FIX", _whole_number, 0),
-    # How people reach the vendor's support (the help page, "contact support" links, e-mails).
+    # How people reach the vendor's support (the help page, "contact support" links, e-mails,
+    # the second-step pages for someone who lost the phone and the recovery codes).
     Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),
     Setting("KONTO_SUPPORT_PHONE", _text, None),
     # -- links and sessions (seconds) ------------------------------------------------------
@@ -120,7 +121,6 @@ SETTINGS = (
     # kept in instance/two_step_key; required in production (MAIL_SERVER set).
     Setting("KONTO_TWO_STEP_KEY", _fernet_keys, None),
     Setting("TWO_STEP_LOGIN_TIMEOUT", _whole_number, 5 * 60),  # the half-session between password and code
-    Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),  # where a locked-out user writes
     # -- company registries -----------------------------------------------------------------
     Setting("KONTO_REGISTRY", _text, "demo", choices=("demo", "gus")),
     Setting("GUS_API_KEY", _text, None),
