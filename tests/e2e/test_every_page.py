@@ -19,6 +19,7 @@ test_every_get_route_is_walked fails for a GET route that is in neither WALK nor
 See docs/frontend.md, "How to build a page".
 """
 
+import os
 import re
 import secrets
 import time
@@ -32,7 +33,9 @@ from playwright.sync_api import expect
 from konto import create_app
 from konto import documents
 from konto import tokens
+from konto import factors
 from konto.db import database
+from konto.flows import twostep as twostep_flow
 from konto.licences import demo as demo_licences
 from konto.mail import send_email
 from konto.models import AccessRequest
@@ -70,6 +73,8 @@ MEMBER = "bartek@example.com"  # a plain member of the long-named company
 NEWCOMER = "celina@example.com"  # no company yet; asked for access to the long-named one
 OUTDATED = "dorota@example.com"  # has not accepted the current terms
 INACTIVE = "ewa@example.com"  # registered, never activated (her activation link)
+TWO_STEP = "filip@example.com"  # two-step sign-in on (an app and recovery codes); logs in with a recovery code
+HALFWAY = "gosia@example.com"  # two-step sign-in on; typed her password, the second step is next
 STAFF = demo_licences.STAFF_EMAIL  # the back office (Obsługa)
 
 
@@ -140,6 +145,26 @@ WALK = [
           submit="Wyślij link potwierdzający"),
     Visit("account.export", "/konto/eksport", ADMIN, heading="Pobierz kopię"),
     Visit("account.delete", "/konto/usun", ADMIN, submit="Usuń konto na zawsze", errors=True),
+    # Two-step sign-in: turning it on (the administrator), using and turning it off (Filip).
+    Visit("twostep.overview", "/konto/weryfikacja-dwuetapowa", ADMIN, heading="Weryfikacja dwuetapowa"),
+    Visit("twostep.app_new", "/konto/weryfikacja-dwuetapowa/aplikacja/nowa", ADMIN,
+          heading="Dodaj aplikację uwierzytelniającą"),
+    Visit("twostep.app_new", "/konto/weryfikacja-dwuetapowa/aplikacja/nowa", ADMIN, submit="Pokaż kod QR",
+          heading="Zeskanuj kod QR"),
+    Visit("twostep.app_setup", "/konto/weryfikacja-dwuetapowa/aplikacja", ADMIN, submit="Potwierdź", errors=True),
+    Visit("twostep.passkeys", "/konto/weryfikacja-dwuetapowa/klucze", ADMIN, heading="Klucze dostępu"),
+    Visit("twostep.overview", "/konto/weryfikacja-dwuetapowa", TWO_STEP, heading="Weryfikacja dwuetapowa"),
+    Visit("account.reauthenticate", "/konto/potwierdz?next=/konto/eksport", TWO_STEP,
+          fill=(("Hasło", "to-nie-jest-to-haslo"),), submit="Potwierdź", errors=True),
+    Visit("twostep.turn_off", "/konto/weryfikacja-dwuetapowa/wylacz", TWO_STEP,
+          submit="Wyłącz weryfikację dwuetapową", errors=True),
+    Visit("twostep.recovery_codes", "/konto/weryfikacja-dwuetapowa/kody", TWO_STEP, heading="Kody zapasowe"),
+    Visit("twostep.recovery_codes", "/konto/weryfikacja-dwuetapowa/kody", TWO_STEP, submit="Wygeneruj nowe kody",
+          heading="Zapisz kody zapasowe"),
+    Visit("twostep.second_step", "/logowanie/weryfikacja", HALFWAY, heading="Weryfikacja dwuetapowa"),
+    Visit("twostep.second_step", "/logowanie/weryfikacja", HALFWAY, submit="Potwierdź", errors=True),
+    Visit("twostep.second_step_recovery", "/logowanie/weryfikacja/kod-zapasowy", HALFWAY, submit="Potwierdź",
+          errors=True),
     # A plain member of the long-named company; someone with none yet; new terms to accept.
     Visit("companies.show", "/firmy/{company_id}", MEMBER, heading="PRZEDSIĘBIORSTWO"),
     Visit("account.dashboard", "/panel", NEWCOMER, heading="Twój panel"),
@@ -206,12 +231,16 @@ def world(tmp_path_factory):
     """The app over HTTP, with the people and things the pages show."""
     tmp = tmp_path_factory.mktemp("walk")
     config = make_config(tmp, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, RATELIMIT_ENABLED=False,
-                         REAUTH_WINDOW=3600, STAFF_REAUTH_WINDOW=3600)
+                         REAUTH_WINDOW=3600, STAFF_REAUTH_WINDOW=3600, TWO_STEP_LOGIN_TIMEOUT=3600)
     server = LiveServer(create_app(config))
     with server.app.test_request_context(), database.connection_context():
         anna, bartek, celina, dorota = (create_user(server, email, first, last) for email, first, last in [
             (ADMIN, "Anna", "Nowak"), (MEMBER, "Bartosz", "Zieliński"), (NEWCOMER, "Celina", "Wiśniewska"),
             (OUTDATED, "Dorota", "Kamińska")])
+        for email, first, last in [(TWO_STEP, "Filip", "Mazur"), (HALFWAY, "Małgorzata", "Wójcik")]:
+            with_app = create_user(server, email, first, last)
+            secret = twostep_flow.start_app_setup(with_app)
+            twostep_flow.confirm_app(with_app, factors.code_at(secret, factors.current_step()))
         ewa = User.create(email=INACTIVE, first_name="Ewa", last_name="Lis", password_hash="x")
         Consent.update(version="2000-01-01").where(
             (Consent.user == dorota.id) & (Consent.document == documents.TERMS)).execute()
@@ -350,19 +379,36 @@ class Walker:
 
     def _log_in(self, page, email):
         password = self.staff_password if email == STAFF else PASSWORD
+        main = page.locator("#main")
         page.goto("/logowanie")
-        page.locator("#main").get_by_label("Adres e-mail", exact=True).fill(email)
-        page.locator("#main").get_by_label("Hasło", exact=True).fill(password)
-        page.locator("#main").get_by_role("button", name="Zaloguj się").click()
+        main.get_by_label("Adres e-mail", exact=True).fill(email)
+        main.get_by_label("Hasło", exact=True).fill(password)
+        main.get_by_role("button", name="Zaloguj się", exact=True).click()
+        if email in (TWO_STEP, HALFWAY):
+            page.wait_for_url(re.compile(r"/logowanie/weryfikacja$"))
+            if email == HALFWAY:
+                return
+            codes = self._recovery_codes(email)
+            page.goto("/logowanie/weryfikacja/kod-zapasowy")
+            main.get_by_label("Kod zapasowy", exact=True).fill(codes.pop())
+            main.get_by_role("button", name="Potwierdź", exact=True).click()
         page.wait_for_url(re.compile(r"/(panel|konto/nowe-dokumenty)"))
         # The pages behind re-authentication: the account's, and the back office.
-        confirm = {ADMIN: ("/konto/potwierdz", r"/konto$"), STAFF: ("/obsluga/potwierdz", r"/obsluga/$")}
+        confirm = {ADMIN: ("/konto/potwierdz", r"/konto$"), TWO_STEP: ("/konto/potwierdz", r"/konto$"),
+                   STAFF: ("/obsluga/potwierdz", r"/obsluga/$")}
         if email in confirm:
             path, done = confirm[email]
             page.goto(path)
-            page.locator("#main").get_by_label("Hasło", exact=True).fill(password)
-            page.locator("#main").get_by_role("button", name="Potwierdź").click()
+            main.get_by_label("Hasło", exact=True).fill(password)
+            if email == TWO_STEP:
+                main.get_by_label("Kod z aplikacji lub kod zapasowy", exact=True).fill(codes.pop())
+            main.get_by_role("button", name="Potwierdź", exact=True).click()
             page.wait_for_url(re.compile(done))
+
+    def _recovery_codes(self, email):
+        """New recovery codes of an account (a walk before this one may have used or replaced them)."""
+        with self.server.app.test_request_context(), database.connection_context():
+            return twostep_flow.regenerate_recovery_codes(User.get(User.email == email))
 
     def _console(self, message):
         text = message.text
@@ -465,14 +511,18 @@ def test_every_page_fits_phones_and_desktops_and_passes_axe(browser, world, js):
     server, values = world
     walker = Walker(browser, server, js, values["staff_password"])
     started = time.monotonic()
+    # While working on a few pages: KONTO_WALK=twostep (a regular expression) visits only the
+    # pages whose endpoint or path it matches. The landing runs the whole walk.
+    only = re.compile(os.environ.get("KONTO_WALK", ""))
+    walk = [visit for visit in WALK if only.search(f"{visit.endpoint} {visit.path}")]
     try:
-        for visit in WALK:
+        for visit in walk:
             try:
                 walker.visit(visit, values)
             except (AssertionError, PlaywrightError) as error:
                 walker.problems.append(f"{visit.path} as {visit.who}: " + " / ".join(str(error).splitlines()[:3]))
     finally:
         walker.close()
-    print(f"\nwalked {len(WALK)} pages × {len(VIEWPORTS)} sizes, JS {'on' if js else 'off'}: "
+    print(f"\nwalked {len(walk)} pages × {len(VIEWPORTS)} sizes, JS {'on' if js else 'off'}: "
           f"{time.monotonic() - started:.1f} s")
     assert not walker.problems, f"{len(walker.problems)} problems:\n" + "\n".join(walker.problems)
