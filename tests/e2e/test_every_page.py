@@ -32,8 +32,8 @@ from playwright.sync_api import expect
 
 from konto import create_app
 from konto import documents
-from konto import tokens
 from konto import factors
+from konto import tokens
 from konto.db import database
 from konto.flows import twostep as twostep_flow
 from konto.licences import demo as demo_licences
