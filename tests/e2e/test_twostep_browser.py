@@ -278,7 +278,7 @@ def test_passkeys_second_step_sign_in_without_password_list_and_remove(passkey_p
     anna.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": first})
     anna.follow(anna.button("Dodaj klucz dostępu"))
     expect(anna.main).to_contain_text("Dodano klucz dostępu „Telefon”")
-    items = anna.main.locator(".company-list li")
+    items = anna.main.locator(".item-list li")
     expect(items).to_have_count(2)
     anna.follow(items.filter(has_text="Laptop służbowy").get_by_role("button"))
     expect(anna.main).to_contain_text("Klucz dostępu został usunięty")
