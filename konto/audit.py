@@ -22,6 +22,7 @@ EVENTS = {
     "session_ended": _l("Zakończenie sesji"),
     "password_reset": _l("Ustawienie nowego hasła (link z e-maila)"),
     "password_changed": _l("Zmiana hasła"),
+    "name_changed": _l("Zmiana imienia i nazwiska"),
     "email_change_requested": _l("Prośba o zmianę adresu e-mail"),
     "email_changed": _l("Zmiana adresu e-mail"),
     "email_change_reverted": _l("Cofnięcie zmiany adresu e-mail"),

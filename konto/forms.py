@@ -141,6 +141,13 @@ class RegisterForm(BaseForm):
     short_names = {"accept_terms": _l("Regulamin"), "accept_privacy": _l("Zgoda na przetwarzanie danych")}
 
 
+class NameForm(BaseForm):
+    """One's own name, changed in "Moje konto": the registration's fields."""
+
+    first_name = RegisterForm.first_name
+    last_name = RegisterForm.last_name
+
+
 class LoginForm(BaseForm):
     email = EmailField(
         _l("Adres e-mail"),

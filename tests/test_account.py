@@ -227,3 +227,49 @@ def test_delete_account_ends_every_session_and_hands_over_companies(app, client,
         assert Membership.get(Membership.company == shared).role == "admin"  # bob inherits
         assert UserSession.select().where(UserSession.user == 1).count() == 0
     assert Journey(app.test_client()).login().status_code == 422
+
+
+# -- one's own name --------------------------------------------------------------------------
+
+
+def test_change_ones_name_without_the_password_recorded_in_the_activity(client, anna):
+    page = client.get("/konto/imie-i-nazwisko")
+    assert page.status_code == 200
+    assert 'value="Anna"' in page.data.decode()  # the form starts from the current name
+    response = client.post("/konto/imie-i-nazwisko",
+                           data={"first_name": "  Anna Maria ", "last_name": "Nowak-Kowalska"})
+    assert response.status_code == 303 and response.headers["Location"] == "/konto"
+    settings = client.get("/konto").data.decode()
+    assert "Zapisano imię i nazwisko." in settings and "Anna Maria Nowak-Kowalska" in settings
+    assert (user("anna@example.com").first_name, user("anna@example.com").last_name) == ("Anna Maria", "Nowak-Kowalska")
+    assert events("anna@example.com").count("name_changed") == 1
+    # The same name again changes nothing and records nothing.
+    client.post("/konto/imie-i-nazwisko", data={"first_name": "Anna Maria", "last_name": "Nowak-Kowalska"})
+    assert events("anna@example.com").count("name_changed") == 1
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"first_name": "", "last_name": "Nowak"}, "Podaj imię."),
+    ({"first_name": "   ", "last_name": "Nowak"}, "Podaj imię."),
+    ({"first_name": "Anna"}, "Podaj nazwisko."),
+    ({"first_name": "A" * 500, "last_name": "Nowak"}, "Najwyżej"),
+])
+def test_a_name_left_empty_or_too_long_is_refused_and_nothing_changes(client, anna, data, message):
+    response = client.post("/konto/imie-i-nazwisko", data=data)
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert message in page and "<title>Błąd: " in page and 'aria-invalid="true"' in page
+    assert (user("anna@example.com").first_name, user("anna@example.com").last_name) == ("Anna", "Nowak")
+    assert "name_changed" not in events("anna@example.com")
+
+
+def test_changing_the_name_with_htmx_reloads_the_whole_page_for_the_top_bar(client, anna):
+    response = client.post("/konto/imie-i-nazwisko", data={"first_name": "Ania", "last_name": "Nowak"},
+                           headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"] == "/konto"
+    assert "Ania Nowak" in client.get("/konto").data.decode()
+
+
+def test_the_name_page_needs_a_logged_in_user(client):
+    assert client.get("/konto/imie-i-nazwisko").status_code == 302
+    assert client.post("/konto/imie-i-nazwisko", data={"first_name": "X", "last_name": "Y"}).status_code == 302

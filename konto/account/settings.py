@@ -17,11 +17,13 @@ from werkzeug.exceptions import HTTPException
 
 from konto.account import bp
 from konto.db import PrebuiltSelect
+from konto.flows import account as account_flow
 from konto.flows import invitations
 from konto.flows import members
 from konto.flows import password as flow
 from konto.flows import twostep as twostep_flow
 from konto.forms import EmptyForm
+from konto.forms import NameForm
 from konto.forms import NewPasswordForm
 from konto.forms import PasswordOnlyForm
 from konto.forms import ReauthTwoStepForm
@@ -88,6 +90,19 @@ def dashboard():
 def settings():
     """The account: profile, security, consents, data."""
     return render("account/settings.html")
+
+
+@bp.route("/konto/imie-i-nazwisko", methods=["GET", "POST"])
+@login_required
+def change_name():
+    """One's own first and last name (no password asked: it changes how one is addressed, not
+    who can sign in)."""
+    form = NameForm(obj=None if request.method == "POST" else current_user)
+    if not form.validate_on_submit():
+        return render_form("account/name.html", form)
+    if account_flow.change_name(current_user, form.first_name.data, form.last_name.data):
+        flash(_("Zapisano imię i nazwisko."))
+    return redirect_to("account.settings")  # htmx: a whole page, so the top bar shows the new name
 
 
 @bp.route("/konto/potwierdz", methods=["GET", "POST"])

@@ -21,6 +21,18 @@ from konto.models import UserSession
 from konto.models import utcnow
 
 
+def change_name(user, first_name, last_name):
+    """The account's own name (how the portal and its e-mails address the person, and what the
+    administrators of the person's companies see). Recorded when it changes."""
+    if (user.first_name, user.last_name) == (first_name, last_name):
+        return False
+    with database.atomic():
+        User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
+        audit.record("name_changed", user.id)
+    user.first_name, user.last_name = first_name, last_name
+    return True
+
+
 def set_marketing(user, wanted):
     """Give or withdraw the marketing consent: as easily one way as the other. A withdrawn
     consent keeps its record, dated."""

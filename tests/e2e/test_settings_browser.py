@@ -64,6 +64,23 @@ def test_settings_password_change_sessions_consents_activity(people, js):
         expect(anna.main.locator("tbody")).to_contain_text(event)
 
 
+def test_change_ones_name(person, js):
+    create_user(person.server, "anna@example.com")
+    person.log_in("anna@example.com")
+    person.goto("/konto")
+    person.follow(person.main.get_by_role("link", name="Zmień imię i nazwisko"))
+    expect(person.main.locator("h1")).to_have_text("Imię i nazwisko")
+    expect(person.main.get_by_label("Imię", exact=True)).to_have_value("Anna")
+    person.fill("Imię", "")
+    person.swap(person.button("Zapisz"))
+    expect(person.main.locator(".error-summary")).to_contain_text("Imię: Podaj imię.")
+    person.fill("Imię", "Anna Maria")
+    person.submit_redirect(person.button("Zapisz"))
+    expect(person.main.locator("h1")).to_have_text("Moje konto")
+    expect(person.main).to_contain_text("Zapisano imię i nazwisko.")
+    expect(person.page.locator(".topbar")).to_contain_text("Anna Maria Nowak")
+
+
 def test_export_and_delete_the_account(person, js):
     create_user(person.server, "anna@example.com")
     person.log_in("anna@example.com")
