@@ -171,7 +171,12 @@ def init_app(app):
 
     @app.errorhandler(403)
     def forbidden(error):
-        return error_page("errors/403.html", 403)
+        return error_page(
+            403,
+            _("Brak uprawnień"),
+            _("Tę zmianę może zrobić tylko administrator firmy. Jeśli jest potrzebna, poproś go o nią."),
+            action=(url_for("account.dashboard"), _("Wróć do panelu")),
+        )
 
     @app.errorhandler(404)
     def not_found(error):

@@ -25,6 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from hashlib import sha256
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -43,6 +44,7 @@ from konto.models import AdminClaim
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Consent
+from konto.models import Invitation
 from konto.models import Licence
 from konto.models import Membership
 from konto.models import User
@@ -60,7 +62,7 @@ from tests.helpers import make_config
 
 VIEWPORTS = [(320, 640), (390, 844), (1366, 900)]
 # The browser notes the error statuses of pages the walk visits on purpose (a dead link, 404, 503).
-WALK_STATUSES = re.compile(r"^Failed to load resource: the server responded with a status of (400|404|503)\b")
+WALK_STATUSES = re.compile(r"^Failed to load resource: the server responded with a status of (400|403|404|410|503)\b")
 
 # A company name as long as registries have them, with a 32-letter word in it.
 LONG_NAME = ("PRZEDSIĘBIORSTWO PRODUKCYJNO-HANDLOWO-USŁUGOWE „KONSTANTYNOPOLITAŃCZYKOWIANECZKA” "
@@ -121,6 +123,22 @@ WALK = [
     Visit("companies.show", "/firmy/{company_id}", ADMIN, uncheck=("E-mail",), submit="Zapisz formy kontaktu",
           errors=True),
     Visit("companies.switch", "/firmy/zmien", ADMIN, heading="Zmień firmę"),
+    # A company's users: the list, inviting, removing, leaving, handing over; invitations.
+    Visit("companies.users", "/firmy/{company_id}/uzytkownicy", ADMIN, heading="Użytkownicy firmy"),
+    Visit("companies.invite", "/firmy/{company_id}/uzytkownicy/dodaj", ADMIN, heading="Dodaj użytkownika"),
+    Visit("companies.invite", "/firmy/{company_id}/uzytkownicy/dodaj", ADMIN, submit="Wyślij zaproszenie",
+          errors=True),
+    Visit("companies.remove", "/firmy/{company_id}/uzytkownicy/{member_membership_id}/usun", ADMIN,
+          heading="Usuń z firmy"),
+    Visit("companies.leave", "/firmy/{company_id}/opusc", ADMIN, heading="Opuść firmę"),
+    Visit("companies.hand_over", "/firmy/{company_id}/przekaz", ADMIN, heading="Przekaż administrację"),
+    Visit("companies.users", "/firmy/{company_id}/uzytkownicy", MEMBER, heading="Użytkownicy firmy"),
+    Visit("companies.leave", "/firmy/{company_id}/opusc", MEMBER, heading="Opuść firmę"),
+    Visit("invitations.show", "/zaproszenie/{invitation_token}", heading="Zaproszenie do firmy"),
+    Visit("invitations.show", "/zaproszenie/{invitation_token}", MEMBER, heading="Zaproszenie do firmy"),
+    Visit("invitations.show", "/zaproszenie/{expired_invitation_token}", heading="Zaproszenie wygasło"),
+    Visit("invitations.show", "/zaproszenie/to-nie-jest-zaden-link-do-zaproszenia", heading="Ten link nie działa"),
+    Visit("invitations.respond", "/zaproszenia/{invitation_id}", NEWCOMER, heading="Zaproszenie do firmy"),
     Visit("companies.new", "/firmy/dodaj", ADMIN, heading="Dodaj firmę"),
     Visit("companies.new", "/firmy/dodaj", ADMIN, submit="Zatwierdź", errors=True),
     Visit("companies.new", "/firmy/dodaj", ADMIN, fill=(("NIP lub numer VAT UE", "PL7010011003"),),
@@ -261,6 +279,14 @@ def world(tmp_path_factory):
         Membership.create(user=bartek, company=long_named, role="member", contact_email=MEMBER)
         User.update(active_company=long_named).where(User.id.in_([anna.id, bartek.id])).execute()
         AccessRequest.create(user=celina, company=long_named)
+        invitation_token, expired_invitation_token = (f"walk-{secrets.token_urlsafe(24)}" for _ in range(2))
+        invitation = Invitation.create(
+            company=long_named, email=NEWCOMER, role="member", token_hash=sha256(invitation_token.encode()).hexdigest(),
+            pending_email=NEWCOMER, invited_by=anna, expires_at=utcnow() + timedelta(days=7))
+        Invitation.create(
+            company=long_named, email="jan.kowalski@example.com", role="admin",
+            token_hash=sha256(expired_invitation_token.encode()).hexdigest(), pending_email="jan.kowalski@example.com",
+            invited_by=anna, created_at=utcnow() - timedelta(days=9), expires_at=utcnow() - timedelta(days=2))
         _created, _email, staff_password = demo_licences.seed(str(tmp))
         licence = Licence.select().where(Licence.tax_id == long_named.tax_id).order_by(Licence.id).first()
         claim = AdminClaim.create(company=long_named, claimant=bartek, licence=licence, stored_name="A" * 32 + ".pdf",
@@ -274,6 +300,10 @@ def world(tmp_path_factory):
             "licence_id": licence.id,
             "claim_id": claim.id,
             "company_id": long_named.id,
+            "member_membership_id": Membership.get(Membership.user == bartek.id).id,
+            "invitation_id": invitation.id,
+            "invitation_token": invitation_token,
+            "expired_invitation_token": expired_invitation_token,
             "message_id": message.id,
             "activation_token": tokens.make_token(tokens.ACTIVATE, ewa),
             "reset_token": tokens.make_token(tokens.RESET, bartek),
