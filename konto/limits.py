@@ -7,8 +7,9 @@ and deployments can lower or raise it; RATELIMIT_ENABLED=0 turns them all off.
 
 Keys: "ip" is the client address (request.remote_addr: put ProxyFix in front when the app
 runs behind a proxy); "account" is a hash of the normalised e-mail address in the form,
-whether or not an account has it, so a limit never tells who has an account; "user" is the
-logged-in user; "company" the company in the URL (whoever acts for it); "second_step" is the
+whether or not an account has it, so a limit never tells who has an account (on the e-mail
+change form: the address asked for); "user" is the logged-in user; "company" the company in
+the URL (whoever acts for it); "second_step" is the
 account whose second step is being tried: the user of the half-session between the password
 and the code, or the logged-in user (re-authentication, turning two-step sign-in off).
 
@@ -81,6 +82,10 @@ LIMITS = {
     # Invitations sent (and sent again): each is an e-mail to an address someone typed.
     "INVITE_COMPANY": ("50/day", "company", ("companies.invite", "companies.resend_invitation"), "ok"),
     "INVITE_USER": ("20/hour", "user", ("companies.invite", "companies.resend_invitation"), "ok"),
+    # Each request mails the address asked for: a budget per account, and per address asked
+    # for (whoever asks), so the form cannot be used to flood a mailbox.
+    "EMAIL_CHANGE_USER": ("5/hour;20/day", "user", ("account.change_email",), "all"),
+    "EMAIL_CHANGE_ADDRESS": ("3/hour;10/day", "account", ("account.change_email",), "all"),
 }
 
 # After an address is locked, its owner is told at most this often.

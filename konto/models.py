@@ -123,6 +123,28 @@ class UserSession(BaseModel):
     user_agent = CharField(max_length=255, null=True)
 
 
+class EmailChange(BaseModel):
+    """A request to move an account to another address, and what became of it.
+
+    Its two links are random tokens kept only as SHA-256 hashes: the confirmation (sent to the
+    new address) works while the request is pending, "to nie ja" (sent to `restore_email`)
+    while it is confirmed; each state is left for good, so a used link never works again.
+    """
+
+    user = ForeignKeyField(User, backref="email_changes", on_delete="CASCADE")
+    new_email = CharField(max_length=254)
+    old_email = CharField(max_length=254)  # the account's address when it was asked for
+    # Where "to nie ja" goes and what it puts back: the address before the first change of a
+    # chain whose "to nie ja" links still work (konto.flows.email_change).
+    restore_email = CharField(max_length=254, null=True)
+    confirm_hash = CharField(max_length=64, unique=True)
+    revert_hash = CharField(max_length=64, unique=True, null=True)
+    status = CharField(max_length=10, default="pending")  # pending | confirmed | reverted | cancelled
+    created_at = DateTimeField(default=utcnow)
+    confirmed_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+
+
 class Consent(BaseModel):
     """A consent or acceptance: which document, which version, when, from where."""
 
@@ -530,6 +552,7 @@ ALL_MODELS = [
     User,
     UserSession,
     Consent,
+    EmailChange,
     Email,
     Company,
     Membership,

@@ -1,6 +1,7 @@
 """Passwords: argon2id hashing and the NIST SP 800-63B policy."""
 
 import re
+import secrets
 from functools import cache
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +33,25 @@ def hash_password(password):
     return hasher().hash(password)
 
 
+# An account's password that no password matches (after "to nie ja", until a new one is set).
+_UNUSABLE = "!"
+
+
+def unusable_hash():
+    """A stored password no password matches; unique, so a reset link made before it dies too."""
+    return _UNUSABLE + secrets.token_hex(16)
+
+
 def verify_password(password_hash, password):
-    """True when the password matches the hash; never raises for a bad hash."""
+    """True when the password matches the hash; never raises for a bad hash.
+
+    An unusable password takes as long to refuse as a wrong one (the dummy hash is checked).
+    """
+    if not password_hash or password_hash.startswith(_UNUSABLE):
+        password_hash = dummy_hash()
+        password = None
     try:
-        return hasher().verify(password_hash, password)
+        return password is not None and hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
+from konto.models import EmailChange
 from konto.models import PasskeyChallenge
 from konto.models import PendingLogin
 from konto.models import TotpEnrolment
@@ -25,6 +26,8 @@ def purge(unactivated_days, audit_days, draft_days=1):
             .execute()
         )
         events = AuditEvent.delete().where(AuditEvent.created_at < now - timedelta(days=audit_days)).execute()
+        # E-mail change requests are part of the same history (their links are long dead by then).
+        EmailChange.delete().where(EmailChange.created_at < now - timedelta(days=audit_days)).execute()
         drafts = CompanyDraft.delete().where(CompanyDraft.created_at < now - timedelta(days=draft_days)).execute()
         # Two-step sign-in's leftovers: half-sessions and passkey challenges nobody answered
         # (dead after minutes anyway), authenticator apps whose set-up was never finished.

@@ -104,7 +104,7 @@ def test_change_email_confirmed_from_new_address_and_revertable_from_old(app, cl
     assert events("anna@example.com")[-3:] == ["email_change_requested", "email_changed", "email_change_reverted"]
 
 
-def test_change_to_a_taken_address_looks_the_same_and_sends_nothing(app, client, anna):
+def test_change_to_a_taken_address_looks_the_same_and_sends_no_link(app, client, anna):
     Journey(app.test_client()).signed_up(email="bob@example.com")
     reauth(client)
     taken = client.post("/konto/email", data={"email": "bob@example.com"})
@@ -112,7 +112,7 @@ def test_change_to_a_taken_address_looks_the_same_and_sends_nothing(app, client,
     assert taken.status_code == free.status_code == 200
     # comparable(): the CSRF token in the page carries a timestamp, which differs across a second boundary.
     assert comparable(taken.data.decode(), "bob@example.com") == comparable(free.data.decode(), "free@example.com")
-    assert [m.subject for m in mails_to("bob@example.com")] == ["Aktywuj swoje Konto"]
+    assert CONFIRM_LINK not in mails_to("bob@example.com")[0].text_body
 
 
 def test_sessions_page_lists_and_ends_another_session(app, client, anna):
@@ -273,3 +273,138 @@ def test_changing_the_name_with_htmx_reloads_the_whole_page_for_the_top_bar(clie
 def test_the_name_page_needs_a_logged_in_user(client):
     assert client.get("/konto/imie-i-nazwisko").status_code == 302
     assert client.post("/konto/imie-i-nazwisko", data={"first_name": "X", "last_name": "Y"}).status_code == 302
+
+
+# E-mail change: the attacks of issue 10 (item 2: a pending change outlives what should end
+# it; item 4: the form tells whether an address is taken and mails anyone). The attacker
+# knows Anna's password: they log in on their own device and ask to move the account.
+
+EVIL = "evil@example.com"
+CONFIRM_LINK = "/konto/email/potwierdz/"
+REVERT_LINK = "/konto/email/cofnij/"
+
+
+def ask_for_new_address(client, address, password=PASSWORD):
+    reauth(client, password=password)
+    response = client.post("/konto/email", data={"email": address})
+    assert response.status_code == 200, response.data
+    return link_in(mails_to(address)[0], CONFIRM_LINK)
+
+
+def attacker_with_the_password(app, password=PASSWORD):
+    attacker = Journey(app.test_client())
+    assert attacker.login(password=password).status_code == 303
+    return attacker
+
+
+def current_address():
+    with database.connection_context():
+        return User.get_by_id(1).email
+
+
+def test_a_pending_change_dies_when_the_owner_changes_the_password(app, client, anna):
+    kept_link = ask_for_new_address(attacker_with_the_password(app).client, EVIL)
+    reauth(client)
+    assert client.post("/konto/haslo", data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}).status_code == 303
+    assert app.test_client().post(kept_link).status_code == 400  # anonymous, as the attacker would
+    assert current_address() == "anna@example.com"
+
+
+def test_a_pending_change_dies_when_the_owner_resets_the_password(app, client, anna):
+    kept_link = ask_for_new_address(attacker_with_the_password(app).client, EVIL)
+    owner = app.test_client()
+    owner.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
+    reset = link_in(mails_to("anna@example.com")[0], "/haslo/nowe/")
+    assert owner.post(reset, data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}).status_code == 303
+    assert app.test_client().post(kept_link).status_code == 400
+    assert current_address() == "anna@example.com"
+
+
+def test_a_newer_request_ends_the_older_one(app, client, anna):
+    first = ask_for_new_address(client, "first@example.com")
+    second = ask_for_new_address(client, "second@example.com")
+    assert client.post(first).status_code == 400
+    assert client.post(second).status_code == 303
+    assert current_address() == "second@example.com"
+
+
+def test_a_used_change_link_stays_dead_after_to_nie_ja_and_a_new_password(app, client, anna):
+    kept_link = ask_for_new_address(attacker_with_the_password(app).client, EVIL)
+    assert app.test_client().post(kept_link).status_code == 303
+    assert current_address() == EVIL
+    # Anna: "to nie ja" from her old address, then a new password from the reset link it sends.
+    owner = app.test_client()
+    assert owner.post(link_in(mails_to("anna@example.com")[0], REVERT_LINK)).status_code == 200
+    assert current_address() == "anna@example.com"
+    reset = link_in(mails_to("anna@example.com")[0], "/haslo/nowe/")
+    assert owner.post(reset, data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}).status_code == 303
+    # The attacker's used link, the address it was made for now back: still dead.
+    assert app.test_client().post(kept_link).status_code == 400
+    assert current_address() == "anna@example.com"
+
+
+def test_to_nie_ja_ends_the_password_the_attacker_knew(app, client, anna):
+    attacker = attacker_with_the_password(app)
+    app.test_client().post(ask_for_new_address(attacker.client, EVIL))
+    app.test_client().post(link_in(mails_to("anna@example.com")[0], REVERT_LINK))
+    assert Journey(app.test_client()).login(password=PASSWORD).status_code == 422
+    assert mails_to("anna@example.com")[0].subject == "Ustaw nowe hasło"
+
+
+def test_a_second_change_keeps_the_owners_to_nie_ja_link_and_tells_the_first_address(app, client, anna):
+    attacker = attacker_with_the_password(app)
+    app.test_client().post(ask_for_new_address(attacker.client, EVIL))
+    owners_link = link_in(mails_to("anna@example.com")[0], REVERT_LINK)
+    # X → A, then A → B: the notice of the second change goes to Anna's address, not to A.
+    app.test_client().post(ask_for_new_address(attacker.client, "evil2@example.com"))
+    assert current_address() == "evil2@example.com"
+    assert [m.subject for m in mails_to(EVIL)] == ["Potwierdź nowy adres e-mail"]
+    notices = [m for m in mails_to("anna@example.com") if m.subject == "Adres e-mail Konta został zmieniony"]
+    assert len(notices) == 2 and "evil2@example.com" in notices[0].text_body
+    # Anna's first "to nie ja" link still works and brings her own address back.
+    owner = app.test_client()
+    assert owner.get(owners_link).status_code == 200
+    done = owner.post(owners_link)
+    assert done.status_code == 200 and "anna@example.com" in done.data.decode()
+    assert current_address() == "anna@example.com"
+    # Every "to nie ja" link of that chain is used now.
+    assert owner.post(link_in(notices[0], REVERT_LINK)).status_code == 400
+
+
+def test_to_nie_ja_wins_over_an_account_registered_meanwhile_on_the_old_address(app, client, anna):
+    attacker = attacker_with_the_password(app)
+    app.test_client().post(ask_for_new_address(attacker.client, EVIL))
+    Journey(app.test_client()).register(email="anna@example.com")  # squatting the freed address
+    [notice] = [m for m in mails_to("anna@example.com") if m.subject == "Adres e-mail Konta został zmieniony"]
+    owner = app.test_client()
+    assert owner.post(link_in(notice, REVERT_LINK)).status_code == 200
+    assert current_address() == "anna@example.com"
+    with database.connection_context():
+        assert User.select().count() == 1
+
+
+def table_counts():
+    from konto.models import ALL_MODELS
+
+    with database.connection_context():
+        return {model._meta.table_name: model.select().count() for model in ALL_MODELS}
+
+
+def test_change_to_a_taken_address_writes_and_records_the_same_as_to_a_free_one(app, client, anna):
+    Journey(app.test_client()).signed_up(email="bob@example.com")
+    reauth(client)
+    answers = {}
+    for address in ("bob@example.com", "free@example.com"):
+        before = table_counts()
+        response = client.post("/konto/email", data={"email": address})
+        after = table_counts()
+        answers[address] = (response.status_code, {t: after[t] - before[t] for t in after})
+    assert answers["bob@example.com"] == answers["free@example.com"]
+    assert events("anna@example.com")[-2:] == ["email_change_requested", "email_change_requested"]
+    reauth(client)
+    exported = json.loads(client.post("/konto/eksport").data)
+    activity = [e["event"] for e in exported["activity"]]
+    assert activity.count("email_change_requested") == 2
+    # Bob is told someone wanted his address, with no link that moves anything.
+    [told] = [m for m in mails_to("bob@example.com") if m.subject != "Aktywuj swoje Konto"]
+    assert CONFIRM_LINK not in told.text_body and "anna@example.com" not in told.text_body

@@ -9,6 +9,7 @@ from konto.flows import password
 from konto.models import AuditEvent
 from konto.models import Consent
 from konto.models import Email
+from konto.models import EmailChange
 from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
@@ -26,8 +27,10 @@ def events(user, name):
 
 def test_confirming_a_new_address_twice_changes_it_once(ctx):
     anna = person("anna@example.com")
-    assert email_change.confirm(anna, "anna.new@example.com") is True
-    assert email_change.confirm(User.get_by_id(anna.id), "anna.new@example.com") is False
+    email_change.request_change(anna, "anna.new@example.com")
+    change = EmailChange.get()
+    assert email_change.confirm(change) == email_change.DONE
+    assert email_change.confirm(change) == email_change.USED
     assert User.get_by_id(anna.id).email == "anna.new@example.com"
     assert Email.select().where(Email.recipient == "anna@example.com").count() == 1  # the notice, once
     assert events(anna, "email_changed") == 1
@@ -37,15 +40,17 @@ def test_an_address_taken_meanwhile_is_not_confirmed(ctx):
     anna = person("anna@example.com")
     email_change.request_change(anna, "new@example.com")
     person("new@example.com")  # someone registered it since
-    assert email_change.confirm(anna, "new@example.com") is False
+    assert email_change.confirm(EmailChange.get()) == email_change.TAKEN
     assert User.get_by_id(anna.id).email == "anna@example.com"
 
 
-def test_asking_for_an_address_with_an_account_sends_nothing(ctx):
+def test_asking_for_an_address_with_an_account_tells_its_owner_and_sends_no_link(ctx):
     anna = person("anna@example.com")
     person("bob@example.com")
     email_change.request_change(anna, "bob@example.com")
-    assert Email.select().count() == 0 and events(anna, "email_change_requested") == 0
+    [notice] = Email.select()
+    assert notice.recipient == "bob@example.com" and "/konto/email/potwierdz/" not in notice.text_body
+    assert events(anna, "email_change_requested") == 1
 
 
 def test_a_marketing_consent_given_twice_is_one_and_withdrawn_once(ctx):

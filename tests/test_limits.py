@@ -361,11 +361,38 @@ def test_invitations_are_limited_per_account_per_hour(tmp_path):
     assert invitations_to("c3@example.com") == 1
 
 
+def change_email(journey, address):
+    journey.client.post("/konto/potwierdz", data={"password": PASSWORD})
+    return journey.client.post("/konto/email", data={"email": address})
+
+
+def test_email_change_requests_are_limited_per_account(tmp_path):
+    app = limited_app(tmp_path, EMAIL_CHANGE_USER="2/hour")
+    anna, bob = two_users(app)
+    assert change_email(anna, "one@example.com").status_code == 200
+    assert change_email(anna, "two@example.com").status_code == 200
+    blocked = change_email(anna, "three@example.com")
+    assert blocked.status_code == 429 and "Zbyt wiele prób" in blocked.data.decode()
+    assert mails_to("three@example.com") == []
+    assert change_email(bob, "three@example.com").status_code == 200  # same IP, another account
+
+
+def test_email_change_requests_are_limited_per_target_address(tmp_path):
+    app = limited_app(tmp_path, EMAIL_CHANGE_ADDRESS="2/hour")
+    anna, bob = two_users(app)
+    assert change_email(anna, "target@example.com").status_code == 200
+    assert change_email(anna, "Target@Example.com").status_code == 200
+    assert change_email(bob, "target@example.com").status_code == 429  # another account, the same address
+    assert len(mails_to("target@example.com")) == 2
+    assert change_email(bob, "other@example.com").status_code == 200
+
+
 def test_every_limit_has_a_test():
     """A limit added to LIMITS without a scenario here fails this test."""
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
-                                "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER"} | SECOND_STEP_LIMITS
+                                "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER", "EMAIL_CHANGE_USER",
+                                "EMAIL_CHANGE_ADDRESS"} | SECOND_STEP_LIMITS
     assert set(LIMITS) == covered
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from konto.db import database
 from konto.models import AuditEvent
+from konto.models import EmailChange
 from konto.models import User
 from tests.helpers import Journey
 
@@ -13,6 +14,9 @@ def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journ
     Journey(app.test_client()).register(email="fresh@example.com")  # unactivated but new: stays
     Journey(app.test_client()).register(email="stale@example.com")
     with database.connection_context():
+        for n, created in enumerate((datetime(2020, 1, 1), datetime.now())):
+            EmailChange.create(user=1, new_email=f"n{n}@example.com", old_email="anna@example.com",
+                               confirm_hash=f"{n:064d}", created_at=created)
         User.update(created_at=datetime(2020, 1, 1)).where(User.email != "fresh@example.com").execute()
         AuditEvent.update(created_at=datetime(2020, 1, 1)).where(AuditEvent.event == "register").execute()
     result = app.test_cli_runner().invoke(args=["accounts", "purge"])
@@ -21,3 +25,4 @@ def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journ
         assert sorted(u.email for u in User.select()) == ["anna@example.com", "fresh@example.com"]
         assert AuditEvent.select().where(AuditEvent.event == "register").count() == 0
         assert AuditEvent.select().where(AuditEvent.event == "login").count() == 1
+        assert [c.new_email for c in EmailChange.select()] == ["n1@example.com"]  # the old request went

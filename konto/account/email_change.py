@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from konto import sessions
-from konto import tokens
 from konto.account import bp
 from konto.account.settings import recent_login_required
 from konto.flows import email_change as flow
@@ -31,40 +30,33 @@ def change_email():
     return render("account/email_sent.html", email=form.email.data)
 
 
-def _email_link(purpose, token, template):
-    """(user, the address the link carries, None), or (None, None, the page saying the link is dead)."""
-    check = tokens.check_token(purpose, token)
-    address = (check.extra or {}).get("email")
-    if check.outcome == "ok" and isinstance(address, str):
-        return check.user, address, None
-    outcome = check.outcome if check.outcome != "ok" else "invalid"
-    return None, None, render(template, outcome=outcome, status=400)
-
-
 @bp.route("/konto/email/potwierdz/<token>", methods=["GET", "POST"])
 def confirm_email(token):
     """Confirm the new address (from the link sent to it); the old address is told, with a way back."""
-    user, new_email, dead_link = _email_link(tokens.CHANGE_EMAIL, token, "account/email_confirm.html")
-    if dead_link:
-        return dead_link
+    link = flow.find(flow.CONFIRM, token)
+    if link.outcome != "ok":
+        return render("account/email_confirm.html", outcome=link.outcome, status=400)
     if request.method == "GET":  # mail scanners open links: only the button changes anything
-        return render("account/email_confirm.html", outcome="ok", form=EmptyForm(), new_email=new_email)
-    if not flow.confirm(user, new_email):
-        return render("account/email_confirm.html", outcome="taken", status=400)
+        return render("account/email_confirm.html", outcome="ok", form=EmptyForm(), new_email=link.change.new_email)
+    outcome = flow.confirm(link.change)
+    if outcome != flow.DONE:
+        return render("account/email_confirm.html", outcome=outcome, status=400)
     flash(_("Adres e-mail konta został zmieniony."))
     return redirect_to("account.settings" if current_user.is_authenticated else "auth.login")
 
 
 @bp.route("/konto/email/cofnij/<token>", methods=["GET", "POST"])
 def revert_email(token):
-    """ "To nie ja": put the old address back, end every session, and send a reset link to it."""
-    user, old_email, dead_link = _email_link(tokens.REVERT_EMAIL, token, "account/email_revert.html")
-    if dead_link:
-        return dead_link
+    """ "To nie ja": put the old address back, end every session and the password, and send a reset link."""
+    link = flow.find(flow.REVERT, token)
+    if link.outcome != "ok":
+        return render("account/email_revert.html", outcome=link.outcome, status=400)
+    old_email = link.change.restore_email
     if request.method == "GET":
         return render("account/email_revert.html", outcome="ok", form=EmptyForm(), old_email=old_email)
-    if not flow.revert(user, old_email):
-        return render("account/email_revert.html", outcome="invalid", status=400)
+    outcome = flow.revert(link.change)
+    if outcome != flow.DONE:
+        return render("account/email_revert.html", outcome=outcome, status=400)
     if current_user.is_authenticated:
         sessions.end_session()
     return render("account/email_revert.html", outcome="done", old_email=old_email)

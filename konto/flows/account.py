@@ -12,6 +12,7 @@ from konto.models import AccessRequest
 from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Consent
+from konto.models import EmailChange
 from konto.models import Membership
 from konto.models import Passkey
 from konto.models import RecoveryCode
@@ -115,6 +116,11 @@ def export_data(user):
             "recovery_codes_left": RecoveryCode.select().where(
                 (RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()).count(),
         },
+        "email_changes": [
+            {"new_email": c.new_email, "old_email": c.old_email, "status": c.status,
+             "created_at": iso(c.created_at), "confirmed_at": iso(c.confirmed_at), "ended_at": iso(c.ended_at)}
+            for c in EmailChange.select().where(EmailChange.user == user.id).order_by(EmailChange.id)
+        ],
         "sessions": [
             {
                 "created_at": iso(s.created_at),

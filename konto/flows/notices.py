@@ -1,5 +1,8 @@
 """E-mails that tell an account's owner what was done to the account, with a way out."""
 
+from flask_babel import gettext as _
+
+from konto import tokens
 from konto.links import external_url
 from konto.mail import send_email
 
@@ -7,3 +10,9 @@ from konto.mail import send_email
 def tell_owner(user, subject, template, **context):
     """An e-mail to the account's owner, with a link to set a new password in case it was not them."""
     send_email(user.email, subject, template, user=user, reset_link=external_url("auth.forgot_password"), **context)
+
+
+def send_reset_link(user):
+    """The e-mail with a link to set a new password (valid RESET_TOKEN_MAX_AGE, used once)."""
+    link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
+    send_email(user.email, _("Ustaw nowe hasło"), "reset", user=user, link=link)

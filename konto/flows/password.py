@@ -5,13 +5,12 @@ from flask_babel import gettext as _
 from konto import audit
 from konto import passwords
 from konto import sessions
-from konto import tokens
 from konto.db import database
 from konto.db import write_transaction
+from konto.flows.email_change import cancel_pending as cancel_pending_email_changes
+from konto.flows.notices import send_reset_link
 from konto.flows.notices import tell_owner
 from konto.flows.signup import send_activation
-from konto.links import external_url
-from konto.mail import send_email
 from konto.models import User
 
 
@@ -24,12 +23,14 @@ def confirm(user, password):
 
 
 def change(user, password, keep_session=None):
-    """Set a new password; every other session (all but `keep_session`) ends, the owner is told."""
+    """Set a new password; every other session (all but `keep_session`) and every pending e-mail
+    change ends (its link may be in the hands of whoever knew the old password); the owner is told."""
     # Hashed outside the transaction: it is slow on purpose and must not hold the write lock.
     new_hash = passwords.hash_password(password)
     with write_transaction():
         User.update(password_hash=new_hash).where(User.id == user.id).execute()
         sessions.end_all_sessions(user, keep=keep_session)
+        cancel_pending_email_changes(user)
         audit.record("password_changed", user.id)
         _tell_changed(user)
     user.password_hash = new_hash
@@ -37,12 +38,6 @@ def change(user, password, keep_session=None):
 
 def _tell_changed(user):
     tell_owner(user, _("Hasło do Konta zostało zmienione"), "password_changed")
-
-
-def send_reset_link(user):
-    """The e-mail with a link to set a new password (valid RESET_TOKEN_MAX_AGE, used once)."""
-    link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
-    send_email(user.email, _("Ustaw nowe hasło"), "reset", user=user, link=link)
 
 
 def request_reset(email):
@@ -58,7 +53,8 @@ def request_reset(email):
 
 def reset(user, password):
     """Set a new password from a reset link, only while the password is still the one the link
-    was made for (so the link works once); every session ends and the owner is told.
+    was made for (so the link works once); every session and pending e-mail change ends and the
+    owner is told.
 
     False when the password changed since (the link was used).
     """
@@ -71,6 +67,7 @@ def reset(user, password):
         )
         if changed:
             sessions.end_all_sessions(user)
+            cancel_pending_email_changes(user)
             audit.record("password_reset", user.id)
             _tell_changed(user)
     if changed:
