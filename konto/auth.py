@@ -25,8 +25,8 @@ from konto.flows import login as login_flow
 from konto.flows import password as password_flow
 from konto.flows import signup as signup_flow
 from konto.flows import twostep as twostep_flow
+from konto.forms import ActivationForm
 from konto.forms import EmailOnlyForm
-from konto.forms import EmptyForm
 from konto.forms import LoginForm
 from konto.forms import NewPasswordForm
 from konto.forms import RegisterForm
@@ -96,20 +96,28 @@ def resend_activation():
 
 @bp.route("/aktywacja/<token>", methods=["GET", "POST"])
 def activate(token):
-    """Show the activation button (GET never activates: mail scanners open links); POST activates."""
+    """Activate with the password chosen at registration, and log in (GET only shows the form:
+    mail scanners open links)."""
     check = tokens.check_token(tokens.ACTIVATE, token)
     if check.outcome == "used" and check.user.is_activated:
         return render("auth/activate.html", outcome="already_active")
     if check.outcome != "ok":
         return render("auth/activate.html", outcome=check.outcome, status=400)
-    if request.method == "GET":
-        return render("auth/activate.html", outcome="ok", form=EmptyForm(), user=check.user)
-    signup_flow.activate(check.user)
-    if current_user.is_authenticated and current_user.id != check.user.id:
-        sessions.end_session()
-    flash(_("Konto zostało aktywowane. Możesz się teraz zalogować."))
-    session[_PENDING_EMAIL] = check.user.email
-    return redirect_to("auth.login")
+    form = ActivationForm()
+    if not form.validate_on_submit():
+        return render_form("auth/activate.html", form, outcome="ok", user=check.user)
+    outcome = signup_flow.activate(check.user, form.password.data)
+    if outcome == signup_flow.ALREADY_ACTIVE:
+        return render("auth/activate.html", outcome="already_active")
+    if outcome == signup_flow.WRONG_PASSWORD:
+        form.password.errors.append(
+            _("To nie jest hasło podane przy rejestracji. Jeśli go nie pamiętasz albo ktoś zarejestrował ten adres "
+              "po Tobie, zarejestruj się ponownie tym adresem: ustawisz hasło i dostaniesz nowy link.")
+        )
+        return render("auth/activate.html", form=form, outcome="ok", user=check.user, status=422)
+    session.pop(_PENDING_EMAIL, None)
+    flash(_("Konto zostało aktywowane. Witamy!"))
+    return redirect_to("account.dashboard")
 
 
 @bp.route("/logowanie", methods=["GET", "POST"])

@@ -170,6 +170,16 @@ class PasswordOnlyForm(BaseForm):
     password = LoginForm.password
 
 
+class ActivationForm(BaseForm):
+    """Activation: the password chosen at registration (whoever has the link must know it)."""
+
+    password = PasswordField(
+        _l("Hasło podane przy rejestracji"),
+        validators=[DataRequired(_l("Podaj hasło.")), Length(max=passwords.MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password", "maxlength": passwords.MAX_LENGTH},
+    )
+
+
 class EmailOnlyForm(BaseForm):
     """Forgotten password and resend activation: just the address."""
 

@@ -59,6 +59,8 @@ LIMITS = {
     "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login",), "failed"),
     "REGISTER_IP": ("10/minute;60/hour", "ip", ("auth.register",), "all"),
     "REGISTER_ACCOUNT": ("3/hour", "account", ("auth.register",), "ok"),
+    # Activation asks for the registration's password: wrong ones count like failed log-ins.
+    "ACTIVATE_IP": ("20/minute;200/hour", "ip", ("auth.activate",), "failed"),
     "RESEND_IP": ("10/minute;60/hour", "ip", ("auth.resend_activation",), "all"),
     "RESEND_ACCOUNT": ("3/hour", "account", ("auth.resend_activation",), "ok"),
     "RESET_IP": ("10/minute;60/hour", "ip", ("auth.forgot_password",), "all"),

@@ -97,13 +97,17 @@ class SecondStepRequired(RuntimeError):
 
 
 def start_session(user, remember=False, second_step=False):
-    """Log the user in on a fresh session (a new key: no session fixation).
+    """Log the user in on a fresh session (a new key: no session fixation); a session this
+    browser had (the same user or another) ends on the server too.
 
     `second_step`: the caller checked the account's second factor (or a passkey, which is one);
     without it an account with two-step sign-in on is refused (SecondStepRequired).
     """
     if user.two_step_at is not None and not second_step:
         raise SecondStepRequired(f"user {user.id} has two-step sign-in on")
+    previous = flask_login.current_user
+    if previous.is_authenticated:
+        UserSession.delete().where(UserSession.id == previous.session_row.id).execute()
     session.clear()
     key = secrets.token_urlsafe(32)
     with database.atomic():

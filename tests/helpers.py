@@ -114,9 +114,10 @@ class Journey:
         data.update(extra)
         return self.client.post("/rejestracja", data=data)
 
-    def activate(self, email="anna@example.com"):
+    def activate(self, email="anna@example.com", password=PASSWORD):
+        """Open the newest activation link and activate with the password (this logs in)."""
         path = link_in(mails_to(email)[0], "/aktywacja/")
-        return self.client.post(path)
+        return self.client.post(path, data={"password": password})
 
     def login(self, email="anna@example.com", password=PASSWORD, **extra):
         return self.client.post("/logowanie", data={"email": email, "password": password, **extra})
@@ -127,7 +128,7 @@ class Journey:
     def signed_up(self, email="anna@example.com", password=PASSWORD):
         """Register, activate and log in."""
         self.register(email=email, password=password)
-        self.activate(email=email)
+        self.activate(email=email, password=password)
         response = self.login(email=email, password=password)
         assert response.status_code == 303, response.data
         return response

@@ -56,7 +56,7 @@ class Browser:
         assert self.post("/rejestracja", self.registration(email)).status_code == 303
         text = (last_mail or last_mail_text)(email)
         path = re.search(r"https?://[^\s/]+(/aktywacja/\S+)", text).group(1)
-        assert self.post(path, {}).status_code == 303
+        assert self.post(path, {"password": PASSWORD}).status_code == 303
         login = self.post("/logowanie", {"email": email, "password": PASSWORD})
         assert login.status_code == 303, login.text
         return self

@@ -138,9 +138,9 @@ def test_activation_link_get_shows_button_and_never_activates(client, journey):
     assert page.status_code == 200
     assert "Aktywuj konto" in page.data.decode()
     assert user("anna@example.com").is_activated is False
-    response = client.post(path)
+    response = client.post(path, data={"password": PASSWORD})
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/logowanie")
+    assert response.headers["Location"].endswith("/panel")
     assert user("anna@example.com").is_activated is True
 
 
@@ -341,3 +341,52 @@ def test_session_absolute_lifetime_ends_even_a_remembered_session(app, client, j
     with database.connection_context():
         UserSession.update(created_at=datetime(2000, 1, 1)).execute()
     assert client.get("/panel").status_code == 302
+
+
+# Pre-registration (issue 10, item 3): someone registers an address before its owner does. The
+# owner's activation must leave no password the owner did not set.
+
+ATTACKERS_PASSWORD = "haslo-napastnika-2026"
+
+
+def activation_link(email="anna@example.com"):
+    return link_in(mails_to(email)[0], "/aktywacja/")
+
+
+def test_an_earlier_registration_by_someone_else_leaves_no_password_after_the_owners_activation(app, client):
+    attacker = Journey(app.test_client())
+    attacker.register(password=ATTACKERS_PASSWORD, first_name="Ewa", last_name="Intruz")
+    owner = Journey(client)
+    owner.register()
+    response = client.post(activation_link(), data={"password": PASSWORD})
+    assert response.status_code == 303
+    assert Journey(app.test_client()).login(password=ATTACKERS_PASSWORD).status_code == 422
+    assert Journey(app.test_client()).login(password=PASSWORD).status_code == 303
+    assert user("anna@example.com").full_name == "Anna Nowak"
+
+
+def test_the_owner_clicking_the_link_the_attacker_caused_still_needs_their_own_password(app, client):
+    Journey(client).register()
+    Journey(app.test_client()).register(password=ATTACKERS_PASSWORD)  # the newest e-mail is the attacker's
+    link = activation_link()
+    refused = client.post(link, data={"password": PASSWORD})
+    assert refused.status_code == 422 and "zarejestruj się ponownie" in refused.data.decode()
+    assert user("anna@example.com").is_activated is False
+    assert Journey(app.test_client()).login(password=ATTACKERS_PASSWORD).status_code == 422  # not active
+    # Registering again sets her password; the link then activates with it.
+    Journey(client).register()
+    assert client.post(activation_link(), data={"password": PASSWORD}).status_code == 303
+    assert Journey(app.test_client()).login(password=ATTACKERS_PASSWORD).status_code == 422
+
+
+def test_activation_asks_for_the_password_and_logs_in(client, journey):
+    journey.register()
+    link = activation_link()
+    page = client.get(link).data.decode()
+    assert 'type="password"' in page and 'autocomplete="current-password"' in page
+    assert client.post(link, data={}).status_code == 422
+    assert client.post(link, data={"password": "zle-haslo-calkiem"}).status_code == 422
+    assert user("anna@example.com").is_activated is False
+    response = client.post(link, data={"password": PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/panel"
+    assert "Konto zostało aktywowane" in client.get("/panel").data.decode()

@@ -18,6 +18,7 @@ from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import app_code
 from tests.helpers import comparable
+from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import make_config
 from tests.licence_helpers import company
@@ -387,12 +388,23 @@ def test_email_change_requests_are_limited_per_target_address(tmp_path):
     assert change_email(bob, "other@example.com").status_code == 200
 
 
+def test_activation_password_guesses_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, ACTIVATE_IP="2/hour")
+    journey = from_ip(app, "10.0.0.1")
+    journey.register()
+    link = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
+    for _ in range(2):
+        assert journey.client.post(link, data={"password": WRONG}).status_code == 422
+    assert journey.client.post(link, data={"password": PASSWORD}).status_code == 429
+    assert from_ip(app, "10.0.0.2").client.post(link, data={"password": PASSWORD}).status_code == 303
+
+
 def test_every_limit_has_a_test():
     """A limit added to LIMITS without a scenario here fails this test."""
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
                                 "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER", "EMAIL_CHANGE_USER",
-                                "EMAIL_CHANGE_ADDRESS"} | SECOND_STEP_LIMITS
+                                "EMAIL_CHANGE_ADDRESS", "ACTIVATE_IP"} | SECOND_STEP_LIMITS
     assert set(LIMITS) == covered
 
 

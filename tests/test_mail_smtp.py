@@ -111,7 +111,7 @@ def test_activation_mail_arrives_over_smtp_and_its_link_works(tmp_path, smtp_ser
     path = re.search(r"http://konto\.test(/aktywacja/\S+)", text).group(1)
     assert path in html
     assert journey.client.get(path).status_code == 200
-    assert journey.client.post(path).status_code == 303
+    assert journey.client.post(path, data={"password": PASSWORD}).status_code == 303
     assert journey.login().status_code == 303
     with database.connection_context():
         stored = Email.get()

@@ -3,6 +3,12 @@
 Nothing here tells the caller whether an address has an account: registering a taken address
 or asking for a new activation link has the same result, and the address's owner learns what
 happened by e-mail.
+
+Anyone can register any address, so an account waiting for activation belongs to nobody yet:
+registering it again gives it the new registration's password, name and consents, and the
+activation link activates only with the account's password typed again. So whoever activates
+(the one who reads the mailbox) sets the password the account ends up with: an earlier
+registration by someone else leaves nothing behind.
 """
 
 from flask_babel import gettext as _
@@ -11,20 +17,28 @@ from peewee import IntegrityError
 from konto import audit
 from konto import documents
 from konto import passwords
+from konto import sessions
 from konto import tokens
 from konto.db import database
 from konto.db import write_transaction
 from konto.flows.notices import tell_owner
 from konto.links import external_url
 from konto.mail import send_email
+from konto.models import Consent
 from konto.models import User
 from konto.models import utcnow
+
+# How activate() ended.
+ACTIVATED = "activated"
+WRONG_PASSWORD = "wrong_password"
+ALREADY_ACTIVE = "already_active"
 
 
 def register(email, password, first_name, last_name, marketing=False):
     """An inactive account with the terms and privacy notice accepted (the form requires both), and
     the marketing consent if given; its activation link goes to the address. For an address with
-    an account, its owner is told instead (or, not yet activated, gets the activation link again)."""
+    an account, its owner is told instead; an address waiting for activation takes this
+    registration's details and gets the activation link again."""
     # Hashed outside the transaction: it is slow on purpose and must not hold the write lock.
     password_hash = passwords.hash_password(password)
     details = (email, password_hash, first_name, last_name, marketing)
@@ -41,16 +55,32 @@ def _create_or_notify(email, password_hash, first_name, last_name, marketing):
         existing = User.get_or_none(User.email == email)
         if existing is None:
             user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash)
-            chosen = [documents.TERMS, documents.PRIVACY] + ([documents.MARKETING] if marketing else [])
-            for document in chosen:
-                documents.accept(user, document)
+            _accept_documents(user, marketing)
             audit.record("register", user)
             send_activation(user)
         elif not existing.is_activated:
-            send_activation(existing)
+            _register_again(existing, password_hash, first_name, last_name, marketing)
         else:
             subject = _("Próba założenia konta na Twój adres")
             tell_owner(existing, subject, "register_existing", login_link=external_url("auth.login"))
+
+
+def _accept_documents(user, marketing):
+    chosen = [documents.TERMS, documents.PRIVACY] + ([documents.MARKETING] if marketing else [])
+    for document in chosen:
+        documents.accept(user, document)
+
+
+def _register_again(user, password_hash, first_name, last_name, marketing):
+    """An account not activated yet, registered again: it is this registration's now."""
+    user.password_hash, user.first_name, user.last_name = password_hash, first_name, last_name
+    User.update(password_hash=password_hash, first_name=first_name, last_name=last_name).where(
+        (User.id == user.id) & User.activated_at.is_null()
+    ).execute()
+    Consent.delete().where(Consent.user == user.id).execute()
+    _accept_documents(user, marketing)
+    audit.record("register", user)
+    send_activation(user)
 
 
 def send_activation(user):
@@ -67,11 +97,26 @@ def resend_activation(email):
             send_activation(user)
 
 
-def activate(user):
-    """Activate the account; True when this call did (a double submit activates it once)."""
+def activate(user, password):
+    """Activate the account with its password typed again, and log this browser in.
+
+    ACTIVATED; WRONG_PASSWORD (recorded; not the password of the account's latest registration);
+    or ALREADY_ACTIVE (a double submit activates once).
+    """
+    if not passwords.verify_password(user.password_hash, password):
+        audit.record("login_failed", user.id, _("aktywacja"))
+        return WRONG_PASSWORD
+    now = utcnow()
     with write_transaction():
-        not_yet = (User.id == user.id) & User.activated_at.is_null()
-        activated = User.update(activated_at=utcnow()).where(not_yet).execute()
+        # Only while the password just checked is still the account's (no registration since).
+        unchanged = (User.id == user.id) & User.activated_at.is_null() & (User.password_hash == user.password_hash)
+        activated = User.update(activated_at=now).where(unchanged).execute()
         if activated:
             audit.record("activate", user)
-    return bool(activated)
+    if not activated:
+        stored = User.get_or_none(User.id == user.id)
+        return ALREADY_ACTIVE if stored is not None and stored.is_activated else WRONG_PASSWORD
+    user.activated_at = now  # Flask-Login logs in active users only
+    sessions.start_session(user)
+    audit.record("login", user)
+    return ACTIVATED

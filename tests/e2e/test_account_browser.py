@@ -36,29 +36,35 @@ def test_register_activate_login_logout_reset(person, js):
     expect(person.main.locator("h1")).to_have_text("Sprawdź pocztę")
     expect(person.main).to_contain_text(email)
 
-    # The activation e-mail in the demo mailbox; its link shows a button, a GET does not activate.
+    # The activation e-mail in the demo mailbox; its link shows a form, a GET does not activate.
     person.open_mail(email, "Aktywuj swoje Konto")
     expect(person.main.locator("iframe.mail-frame")).to_be_visible()
     person.follow_mail_link("/aktywacja/")
     expect(person.main.locator("h1")).to_have_text("Aktywuj konto")
+    # Activation asks for the registration's password: a wrong one is refused in place.
+    person.fill("Hasło podane przy rejestracji", NEW_PASSWORD)
+    person.swap(person.button("Aktywuj konto"))
+    expect(person.main.locator(".error-summary")).to_contain_text("zarejestruj się ponownie")
+    person.fill("Hasło podane przy rejestracji", PASSWORD)
     person.submit_redirect(person.button("Aktywuj konto"))
-    expect(person.page).to_have_url(re.compile(r"/logowanie$"))
-    expect(person.main).to_contain_text("Konto zostało aktywowane")
 
-    # Log in: the dashboard shows the name and invites to add a company.
-    expect(person.main.get_by_label("Adres e-mail", exact=True)).to_have_value(email)
-    person.fill("Hasło", PASSWORD)
-    person.submit_redirect(person.button("Zaloguj się"))
+    # Activated and logged in: the dashboard shows the name and invites to add a company.
     expect(person.page).to_have_url(re.compile(r"/panel$"))
+    expect(person.main).to_contain_text("Konto zostało aktywowane")
     expect(person.page.locator(".topbar .user-name")).to_contain_text("Anna Nowak")
     expect(person.main).to_contain_text("Zalogowano jako Anna Nowak")
     expect(person.link("Dodaj firmę")).to_be_visible()
 
-    # Log out.
+    # Log out, and in again.
     person.log_out()
     expect(person.page).to_have_url(re.compile(r"/logowanie$"))
     expect(person.main).to_contain_text("Wylogowano")
     expect(person.page.locator(".topbar").get_by_role("button", name="Wyloguj")).to_have_count(0)
+    person.fill("Adres e-mail", email)
+    person.fill("Hasło", PASSWORD)
+    person.submit_redirect(person.button("Zaloguj się"))
+    expect(person.page).to_have_url(re.compile(r"/panel$"))
+    person.log_out()
 
     # Forgotten password: e-mail, reset link, new password.
     person.follow(person.link("Nie pamiętam hasła"))
