@@ -70,7 +70,9 @@ LIMITS = {
     "NIP_USER": ("10/minute", "user", ("companies.new",), "all"),
     # Step 1 and "refresh" may ask the registry: one budget per account per hour, so nobody
     # can use the portal to scrape GUS.
-    "REGISTRY_USER": ("60/hour", "user", ("companies.new", "companies.refresh"), "all"),
+    "REGISTRY_USER": ("60/hour", "user", ("companies.new", "companies.refresh", "companies.manual"), "all"),
+    # A company typed by hand (the registry could not answer; it is asked again first).
+    "MANUAL_USER": ("10/hour", "user", ("companies.manual",), "all"),
     "ACCESS_REQUEST_IP": ("20/hour", "ip", ("companies.request_access",), "all"),
     "ACCESS_REQUEST_USER": ("10/hour", "user", ("companies.request_access",), "all"),
     # A claim to administrator rights stores a file and e-mails the administrators.

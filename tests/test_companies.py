@@ -87,10 +87,12 @@ def test_outage_offers_retry_and_manual_entry_marked_unverified(client, anna):
     page = response.data.decode()
     assert "Rejestr jest chwilowo niedostępny" in page
     assert "Spróbuj ponownie" in page
-    assert "/firmy/dodaj/reczne?numer=PL7010011003" in page
+    with database.connection_context():
+        key = CompanyDraft.get(CompanyDraft.tax_id == OUTAGE).key
+    assert f"/firmy/dodaj/{key}/reczne" in page
     assert count(RegistryCache) == 0  # an outage is never cached
     manual = client.post(
-        "/firmy/dodaj/reczne?numer=PL7010011003",
+        f"/firmy/dodaj/{key}/reczne",
         data={"name": "Moja Firma", "building": "1", "postal_code": "00-001", "city": "Warszawa"},
     )
     assert manual.status_code == 303
@@ -418,6 +420,7 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         "/firmy/dodaj/<key>/oswiadczenie": [
             ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"), ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie")],
         "/firmy/dodaj/<key>/dostep": [("post", f"/firmy/dodaj/{draft_key}/dostep")],
+        "/firmy/dodaj/<key>/reczne": [("get", f"/firmy/dodaj/{draft_key}/reczne"), ("post", f"/firmy/dodaj/{draft_key}/reczne")],
         "/konto/sesje/<int:session_id>/zakoncz": [("post", f"/konto/sesje/{anna_session}/zakoncz")],
         "/firmy/<int:company_id>/weryfikacja-dwuetapowa": [("post", f"/firmy/{company_id}/weryfikacja-dwuetapowa")],
         "/konto/weryfikacja-dwuetapowa/klucze/<int:passkey_id>/usun": [
@@ -566,9 +569,11 @@ def test_registry_answer_is_cached_and_not_asked_again(app, client, anna):
 
 def test_company_name_typed_by_hand_is_escaped_everywhere(client, anna):
     step1(client, OUTAGE)
+    with database.connection_context():
+        key = CompanyDraft.get(CompanyDraft.tax_id == OUTAGE).key
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     manual = client.post(
-        "/firmy/dodaj/reczne?numer=PL7010011003",
+        f"/firmy/dodaj/{key}/reczne",
         data={"name": evil, "building": "1", "postal_code": "00-001", "city": "Warszawa"},
     )
     done = client.post(
@@ -580,3 +585,89 @@ def test_company_name_typed_by_hand_is_escaped_everywhere(client, anna):
         assert "<script>alert(1)" not in page and "<img src=x" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in mails_to("anna@example.com")[0].html_body
+
+
+# Manual entry (issue 10, item 5): only as the continuation of a lookup that came back
+# "unavailable", bound to its draft, with every rule of the normal path.
+
+TYPED = {"name": "ZMYŚLONA NAZWA", "building": "1", "postal_code": "00-001", "city": "Warszawa"}
+STATEMENT = {"statement": "y", "by_email": "y", "contact_email": "anna@example.com"}
+
+
+def test_manual_entry_is_refused_when_the_registry_answered(client, anna):
+    for number in (LEGAL_PERSON, NOT_FOUND, ENDED):
+        answer = step1(client, number)
+        attempts = [f"/firmy/dodaj/reczne?numer={number}"]
+        if answer.status_code == 303:  # a draft of the registry's answer: its key cannot take typed data
+            key = answer.headers["Location"].split("/")[3]
+            attempts.append(f"/firmy/dodaj/{key}/reczne")
+        for path in attempts:
+            typed = client.post(path, data=TYPED)
+            assert typed.status_code in (302, 404), (path, typed.status_code)
+            if typed.status_code == 302 and "/dane" in typed.headers["Location"]:
+                client.post(typed.headers["Location"].replace("/dane", "/oswiadczenie"), data=STATEMENT)
+    assert count(Company, Company.name == "ZMYŚLONA NAZWA") == 0
+    assert count(Company, Company.tax_id << [NOT_FOUND, ENDED]) == 0
+
+
+def outage_draft(client):
+    response = step1(client, OUTAGE)
+    assert response.status_code == 503
+    with database.connection_context():
+        draft = CompanyDraft.get(CompanyDraft.tax_id == OUTAGE)
+    assert f"/firmy/dodaj/{draft.key}/reczne" in response.data.decode()
+    return draft.key
+
+
+def registry_answers(monkeypatch, result):
+    from konto.registry import demo
+
+    monkeypatch.setattr(demo.DemoRegistry, "lookup", lambda self, tax_id: result)
+
+
+def test_manual_entry_asks_the_registry_again_and_takes_its_answer(client, anna, monkeypatch):
+    from konto.registry.base import CompanyData
+    from konto.registry.base import LookupResult
+
+    key = outage_draft(client)
+    registry_answers(monkeypatch, LookupResult.found("demo", CompanyData(country="PL", name="PRAWDZIWA NAZWA SA",
+                                                                           nip="7010011003")))
+    typed = client.post(f"/firmy/dodaj/{key}/reczne", data=TYPED)
+    assert typed.status_code == 303 and typed.headers["Location"].endswith(f"/{key}/dane")
+    preview = client.get(typed.headers["Location"]).data.decode()
+    assert "PRAWDZIWA NAZWA SA" in preview and "ZMYŚLONA" not in preview and "niezweryfikowana" not in preview
+    assert client.post(f"/firmy/dodaj/{key}/oswiadczenie", data=STATEMENT).status_code == 303
+    with database.connection_context():
+        company = Company.get(Company.tax_id == OUTAGE)
+    assert company.name == "PRAWDZIWA NAZWA SA" and company.verified is True
+
+
+def test_manual_entry_of_a_number_the_registry_now_does_not_know_is_refused(client, anna, monkeypatch):
+    from konto.registry.base import LookupResult
+
+    key = outage_draft(client)
+    registry_answers(monkeypatch, LookupResult.not_found("demo"))
+    typed = client.post(f"/firmy/dodaj/{key}/reczne", data=TYPED)
+    assert typed.status_code == 422 and "W rejestrze nie ma firmy" in typed.data.decode()
+    assert client.post(f"/firmy/dodaj/{key}/oswiadczenie", data=STATEMENT).status_code == 302
+    assert count(Company) == 0
+
+
+def test_manual_entry_of_a_company_in_the_portal_leads_to_an_access_request(client, anna):
+    with database.connection_context():
+        Company.create(tax_id=OUTAGE, country="PL", name="FIRMA BOBA", source="demo")
+    key = outage_draft(client)
+    typed = client.post(f"/firmy/dodaj/{key}/reczne", data=TYPED)
+    assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/{key}/dane")
+    preview = client.get(typed.headers["Location"]).data.decode()
+    assert "Poproś o dostęp" in preview
+    assert client.post(f"/firmy/dodaj/{key}/oswiadczenie", data=STATEMENT).status_code == 302
+    assert count(Membership) == 0 and count(Company, Company.name == "ZMYŚLONA NAZWA") == 0
+
+
+def test_a_manual_draft_is_its_owners_only(app, client, anna):
+    key = outage_draft(client)
+    eve = Journey(app.test_client())
+    eve.signed_up(email="eve@example.com")
+    assert eve.client.post(f"/firmy/dodaj/{key}/reczne", data=TYPED).status_code == 404
+    assert count(Company) == 0

@@ -291,6 +291,36 @@ def test_refreshing_a_company_spends_the_same_registry_budget(tmp_path):
     assert step1(anna, OTHER_COMPANY).status_code == 429
 
 
+OUTAGE = "PL7010011003"
+TYPED = {"name": "Moja Firma", "building": "1", "postal_code": "00-001", "city": "Warszawa"}
+
+
+def manual_path(journey):
+    """Step 1 for a number the registry cannot answer: the manual entry page of its draft."""
+    assert step1(journey, OUTAGE).status_code == 503
+    with database.connection_context():
+        key = CompanyDraft.select().order_by(CompanyDraft.id.desc()).first().key
+    return f"/firmy/dodaj/{key}/reczne"
+
+
+def test_companies_typed_by_hand_are_limited_per_account(tmp_path):
+    app = limited_app(tmp_path, MANUAL_USER="2/hour")
+    anna, bob = two_users(app)
+    for _ in range(2):
+        assert anna.client.post(manual_path(anna), data=TYPED).status_code == 303
+    assert anna.client.post(manual_path(anna), data=TYPED).status_code == 429
+    assert bob.client.post(manual_path(bob), data=TYPED).status_code == 303  # same IP, another account
+
+
+def test_typing_a_company_by_hand_spends_the_registry_budget(tmp_path):
+    app = limited_app(tmp_path, REGISTRY_USER="3/hour")
+    anna = signed_up(app, "anna@example.com")
+    path = manual_path(anna)  # one lookup
+    assert anna.client.post(path, data=TYPED).status_code == 303  # asks again: two
+    assert step1(anna, OTHER_COMPANY).status_code == 303  # three
+    assert step1(anna, OTHER_COMPANY).status_code == 429
+
+
 def test_access_requests_are_limited_per_account(tmp_path):
     app = limited_app(tmp_path, ACCESS_REQUEST_USER="2/hour")
     anna, bob = two_users(app)
@@ -404,7 +434,7 @@ def test_every_limit_has_a_test():
     covered = set(ANONYMOUS) | {"LOGIN_IP", "LOGIN_ACCOUNT", "NIP_USER", "REGISTRY_USER", "NIP_IP",
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
                                 "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER", "EMAIL_CHANGE_USER",
-                                "EMAIL_CHANGE_ADDRESS", "ACTIVATE_IP"} | SECOND_STEP_LIMITS
+                                "EMAIL_CHANGE_ADDRESS", "ACTIVATE_IP", "MANUAL_USER"} | SECOND_STEP_LIMITS
     assert set(LIMITS) == covered
 
 

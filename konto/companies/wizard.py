@@ -13,6 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from konto import registry
 from konto import taxid
 from konto.companies import bp
 from konto.companies.queries import company_with_tax_id
@@ -71,24 +72,30 @@ def new():
         )
         return _step1(form, status=422)
     if found.outcome == flow.UNAVAILABLE:
-        return _step1(form, status=503, unavailable=True, tax_id=tax_id)
+        return _step1(form, status=503, unavailable=True, manual_draft=found.draft)
     return _see_other("companies.preview", key=found.draft.key)
 
 
-@bp.route("/dodaj/reczne", methods=["GET", "POST"])
-def manual():
-    """Enter a company by hand when the registry is unavailable; it stays unverified."""
-    try:
-        tax_id = taxid.parse(request.args.get("numer", ""))
-    except taxid.InvalidTaxId:
-        return redirect(url_for("companies.new"))
-    if flow.membership_for(current_user, tax_id.vatin) is not None:
-        return redirect(url_for("companies.new", numer=tax_id.vatin))
+@bp.route("/dodaj/<key>/reczne", methods=["GET", "POST"])
+def manual(key):
+    """Type a company in by hand: only the draft of a lookup the registry could not answer, and
+    only once (then step 2 shows what was typed). The company stays unverified."""
+    draft = draft_or_404(key)
+    if not (draft.manual and CompanyData.from_dict(draft.data).needs_manual_name) or finished(draft):
+        return redirect(url_for("companies.preview", key=key))
+    if company_with_tax_id(draft.tax_id) is not None:  # in the portal already: ask its administrators
+        return redirect(url_for("companies.preview", key=key))
     form = ManualCompanyForm()
+    tax_id = taxid.parse(draft.tax_id)
     if not form.validate_on_submit():
-        return render_form("companies/manual.html", form, tax_id=tax_id)
-    draft = flow.start_manual_draft(current_user, tax_id, form.typed())
-    return _see_other("companies.preview", key=draft.key)
+        return render_form("companies/manual.html", form, draft=draft, tax_id=tax_id)
+    status = flow.type_in_manually(current_user, draft, form.typed())
+    if status == registry.NOT_FOUND:
+        form.name.errors.append(
+            _("W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.", number=tax_id.display())
+        )
+        return render("companies/manual.html", form=form, draft=draft, tax_id=tax_id, status=422)
+    return _see_other("companies.preview", key=key)
 
 
 @bp.route("/dodaj/<key>/dane", methods=["GET", "POST"])
@@ -100,6 +107,8 @@ def preview(key):
         return redirect(url_for("companies.show", company_id=done.company_id))
     company = CompanyData.from_dict(draft.data)
     existing = company_with_tax_id(draft.tax_id)
+    if draft.manual and company.needs_manual_name and existing is None:
+        return redirect(url_for("companies.manual", key=key))
     form = None
     if company.needs_manual_name and existing is None:
         form = ManualCompanyForm()

@@ -50,6 +50,7 @@ class Lookup:
     """Step 1's result: a draft for step 2, or why there is none."""
 
     outcome: str  # DRAFTED | ALREADY_MINE | NOT_FOUND | UNAVAILABLE
+    # DRAFTED: the registry's answer; UNAVAILABLE: a draft to type the company into by hand
     draft: CompanyDraft | None = None
     company: Company | None = None  # ALREADY_MINE: the user's company with this number
 
@@ -67,7 +68,9 @@ def membership_for(user, tax_id):
 def look_up(user, tax_id):
     """Step 1: ask the registry (or its cache) about a checked number and keep its answer in a draft.
 
-    A company already on the user's account is not looked up again.
+    A company already on the user's account is not looked up again. When the registry cannot
+    answer, the draft is an empty manual one: typing a company by hand is possible only as the
+    continuation of that lookup (`type_in_manually`), for that number and that user.
     """
     mine = membership_for(user, tax_id.vatin)
     if mine is not None:
@@ -76,7 +79,7 @@ def look_up(user, tax_id):
     if result.status == registry.NOT_FOUND:
         return Lookup(NOT_FOUND)
     if result.status == registry.UNAVAILABLE:
-        return Lookup(UNAVAILABLE)
+        return Lookup(UNAVAILABLE, draft=_manual_draft(user, tax_id))
     draft = CompanyDraft.create(
         key=secrets.token_urlsafe(16),
         user=user.id,
@@ -88,13 +91,11 @@ def look_up(user, tax_id):
     return Lookup(DRAFTED, draft=draft)
 
 
-def start_manual_draft(user, tax_id, typed):
-    """A draft of a company typed by hand while the registry is down; the company stays unverified."""
+def _manual_draft(user, tax_id):
+    """A draft with only the number, for a company the registry could not be asked about."""
     data = CompanyData(country=tax_id.country, name=None, nip=tax_id.nip)
     if not tax_id.is_polish:
         data.vat_number = tax_id.number
-    for name in TYPED_FIELDS:
-        setattr(data, name, typed[name])
     return CompanyDraft.create(
         key=secrets.token_urlsafe(16),
         user=user.id,
@@ -103,6 +104,24 @@ def start_manual_draft(user, tax_id, typed):
         source="manual",
         manual=True,
     )
+
+
+def type_in_manually(user, draft, typed):
+    """The company typed by hand into the manual draft of a lookup the registry could not answer.
+
+    The registry is asked again first, so nothing typed by hand stands in for an answer it can
+    give: FOUND (the draft now holds the registry's data, and the normal path's rules apply to
+    it), NOT_FOUND (nothing stored), or UNAVAILABLE (the typed data is stored; the company will
+    be unverified). Returns that status.
+    """
+    result = registry.lookup(taxid.parse(draft.tax_id))
+    if result.status == registry.FOUND:
+        CompanyDraft.update(
+            data=result.company.to_dict(), source=result.source, manual=False, fetched_at=result.fetched_at
+        ).where((CompanyDraft.id == draft.id) & (CompanyDraft.user == user.id)).execute()
+    elif result.status == registry.UNAVAILABLE:
+        type_in_name(user, draft, typed)
+    return result.status
 
 
 def type_in_name(user, draft, typed):
