@@ -13,7 +13,7 @@ def test_a_full_journey_logs_no_password_and_no_token(app, client, journey, capf
     journey.register()
     activation = link_in(mails_to("anna@example.com")[0], "/aktywacja/")
     client.get(activation)
-    client.post(activation)
+    client.post(activation, data={"password": PASSWORD})
     journey.login(password="zle-haslo-calkiem-inne")
     journey.login()
     client.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
