@@ -55,8 +55,10 @@ _SECOND_STEP_ENDPOINTS = (
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
 #   "ok": a POST that went through (303, or 200 with HX-Redirect for htmx).
 LIMITS = {
-    "LOGIN_IP": ("20/minute;200/hour", "ip", ("auth.login",), "failed"),
-    "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login",), "failed"),
+    # Typing the password again before a sensitive change (re-authentication) is a guess like a
+    # log-in: it spends the same budgets, per IP and per address (the logged-in user's own).
+    "LOGIN_IP": ("20/minute;200/hour", "ip", ("auth.login", "account.reauthenticate"), "failed"),
+    "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login", "account.reauthenticate"), "failed"),
     "REGISTER_IP": ("10/minute;60/hour", "ip", ("auth.register",), "all"),
     "REGISTER_ACCOUNT": ("3/hour", "account", ("auth.register",), "ok"),
     # Activation asks for the registration's password: wrong ones count like failed log-ins.
@@ -99,10 +101,17 @@ def ip_key():
     return "ip:" + client_ip()
 
 
+def _limited_address():
+    """The address a request counts against: the form's, normalised; on re-authentication the
+    logged-in user's own (whatever the form says)."""
+    if request.endpoint == "account.reauthenticate" and current_user.is_authenticated:
+        return current_user.email
+    return normalize_email(request.form.get("email", ""))
+
+
 def account_key():
-    """The normalised e-mail address of the form, hashed (addresses are not kept in the store)."""
-    email = normalize_email(request.form.get("email", ""))[:320]
-    return "account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    """The address a request counts against, hashed (addresses are not kept in the store)."""
+    return "account:" + hashlib.sha256(_limited_address()[:320].encode()).hexdigest()[:32]
 
 
 def user_key():
@@ -147,8 +156,7 @@ def _notify_lockout(request_limit):
     limiter = _limiter()
     if not limiter.limiter.hit(parse_limit(LOCKOUT_NOTICE), "lockout-notice", key):
         return None
-    email = normalize_email(request.form.get("email", ""))
-    login_flow.tell_owner_of_lockout(email, _minutes_left(request_limit.reset_at), client_ip())
+    login_flow.tell_owner_of_lockout(_limited_address(), _minutes_left(request_limit.reset_at), client_ip())
     return None
 
 
@@ -176,7 +184,8 @@ def too_many_requests(error):
     reset_at = current.reset_at if current is not None else time.time() + 60
     seconds = max(1, int(reset_at - time.time()))
     minutes = _minutes_left(reset_at)
-    if request.endpoint == "auth.login":
+    # Re-authentication guesses a password (and a code): the log-in page's words come first.
+    if request.endpoint in ("auth.login", "account.reauthenticate"):
         response = error_page(
             429,
             _("Zbyt wiele prób"),

@@ -129,6 +129,35 @@ def test_login_failures_are_limited_per_client_ip(tmp_path):
     assert mails_to("anna@example.com")[0].subject != "Logowanie do Twojego Konta zostało czasowo zablokowane"
 
 
+def reauth(journey, password, **extra):
+    return journey.client.post("/konto/potwierdz", data={"password": password, **extra})
+
+
+def test_reauthentication_guesses_count_like_failed_log_ins(tmp_path):
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="3/hour")
+    anna = signed_up(app, "anna@example.com")
+    bob = signed_up(app, "bob@example.com")
+    # Whoever holds Anna's session guesses her password; a forged e-mail field moves nothing.
+    for _ in range(3):
+        assert reauth(anna, WRONG, email="bob@example.com").status_code == 422
+    blocked = reauth(anna, PASSWORD)
+    assert blocked.status_code == 429 and "Zbyt wiele prób" in blocked.data.decode()
+    assert from_ip(app, "10.9.9.9").login().status_code == 429  # one budget with log-in
+    assert [m.subject for m in mails_to("anna@example.com")][0] == "Logowanie do Twojego Konta zostało czasowo zablokowane"
+    assert reauth(bob, PASSWORD).status_code == 303
+    assert from_ip(app, "10.9.9.9").login(email="bob@example.com").status_code == 303
+
+
+def test_reauthentication_guesses_count_per_client_ip(tmp_path):
+    app = limited_app(tmp_path, LOGIN_IP="2/hour")
+    anna, bob = two_users(app)
+    assert reauth(anna, WRONG).status_code == 422
+    assert reauth(bob, WRONG).status_code == 422
+    assert reauth(anna, PASSWORD).status_code == 429  # the same IP
+    anna.client.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert reauth(anna, PASSWORD).status_code == 303
+
+
 def test_successful_logins_do_not_count(tmp_path):
     app = limited_app(tmp_path, LOGIN_ACCOUNT="2/hour", LOGIN_IP="2/hour")
     signed_up(app, "anna@example.com")
