@@ -17,5 +17,6 @@ def client_ip():
 
 
 def client_agent():
-    """The client's User-Agent header, cut to what the database keeps."""
-    return (request.user_agent.string or "")[:AGENT_MAX_LENGTH]
+    """The client's User-Agent header, cut to what the database keeps (without NUL, which
+    PostgreSQL cannot store)."""
+    return (request.user_agent.string or "").replace("\x00", "")[:AGENT_MAX_LENGTH]

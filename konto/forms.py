@@ -5,11 +5,14 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
+from flask import request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import FileField
 from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import StringField
@@ -25,6 +28,18 @@ from konto import taxid
 
 EMAIL_MAX = 254
 NAME_MAX = 100
+
+# The largest id a path or a form may name: PostgreSQL's integer, the type of the id columns.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value):
+    """A posted id (digits only, 1 … MAX_ID) as an int, or None: no query ever gets a number
+    its column cannot hold."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def normalize_email(value):
@@ -101,6 +116,21 @@ def _line(label, max_length, required=None, field=StringField, **render_kw):
     )
 
 
+_FROM_REQUEST = object()
+
+
+def _posted(form_class):
+    """What a submitted form reads: the body's text parts, and files only for its file fields. A
+    file part named like a text field, or a JSON body, is nobody's value (a text field given a
+    file would break every filter and validator after it)."""
+    file_fields = {name for name, unbound in form_class._unbound_fields if issubclass(unbound.field_class, FileField)}
+    data = MultiDict(request.form.items(multi=True))
+    for name, upload in request.files.items(multi=True):
+        if name in file_fields:
+            data.add(name, upload)
+    return data
+
+
 class BaseForm(FlaskForm):
     """Every form of the portal. `short_names`: how the error summary names a field whose
     label is a sentence (a checkbox), by field name; other fields go by their label."""
@@ -109,6 +139,11 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["pl_PL", "pl"]
+
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+        if formdata is _FROM_REQUEST:
+            formdata = _posted(type(self)) if self.is_submitted() else None
+        super().__init__(formdata=formdata, **kwargs)
 
 
 class RegisterForm(BaseForm):

@@ -1,5 +1,6 @@
 """Links that leave a page: absolute ones for e-mails, and where a form may send the user on to."""
 
+from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -13,9 +14,13 @@ def external_url(endpoint, **values):
     return base.rstrip("/") + path if base else url_for(endpoint, _external=True, **values)
 
 
+# What a URL keeps as it is; anything else (a non-ASCII letter, a space) is percent-encoded.
+_URL_SAFE = "/?&=#%:@!$'()*+,;~-._[]"
+
+
 def safe_next(target):
     """`target` when it is a path on this site (no scheme, no host, no //host, no backslash
-    tricks), else None."""
+    tricks), percent-encoded to ASCII (it goes into a Location or HX-Redirect header), else None."""
     if not target or not isinstance(target, str) or len(target) > 500:
         return None
     if "\\" in target or any(ord(c) < 32 for c in target):
@@ -23,4 +28,4 @@ def safe_next(target):
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    return target
+    return quote(target, safe=_URL_SAFE)

@@ -43,12 +43,21 @@ from konto.models import utcnow
 mail = Mail()
 log = logging.getLogger(__name__)
 
+def _fitting_subject(subject):
+    """The subject, shortened with "…" to what the column holds (a company's registry name can be
+    longer than a subject line should be)."""
+    limit = Email.subject.max_length
+    subject = str(subject)
+    return subject if len(subject) <= limit else subject[: limit - 1].rstrip() + "…"
+
+
 def send_email(recipient, subject, template, **context):
     """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
     demo = current_app.config["DEMO_MAIL"]
+    subject = _fitting_subject(subject)
     message = Email.create(
         recipient=recipient,
-        subject=str(subject),
+        subject=subject,
         text_body=render_template(f"email/{template}.txt", subject=subject, **context),
         html_body=render_template(f"email/{template}.html", subject=subject, **context),
         message_id=make_msgid(domain=_sender_domain()),

@@ -118,6 +118,9 @@ def policy_errors(password, email=""):
     return errors
 
 
+# zxcvbn scores at most 72 characters (it refuses longer ones: it would be slow).
+_ZXCVBN_MAX = 72
+
 STRENGTH_LABELS = {
     0: _l("bardzo słabe"),
     1: _l("słabe"),
@@ -133,5 +136,6 @@ def strength(password, user_inputs=()):
         return None
     from zxcvbn import zxcvbn  # noqa: PLC0415 - the same ~14 MiB of lists: on first use, as above
 
-    score = zxcvbn(password[:MAX_LENGTH], user_inputs=[i for i in user_inputs if i])["score"]
+    # A longer password is scored by its first 72 characters, which can only underrate it.
+    score = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[i for i in user_inputs if i])["score"]
     return {"score": score, "label": STRENGTH_LABELS[score]}

@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from konto import documents
 from konto import taxid
 from konto import tokens
+from konto.forms import MAX_ID
 from konto.htmx import add_vary
 from konto.htmx import is_htmx
 from konto.htmx import render
@@ -95,6 +97,24 @@ def end_sentence(text):
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: 1 … MAX_ID, or the URL does not match (404), so no query is ever
+    given a number its column cannot hold (PostgreSQL refuses one, SQLite's driver overflows)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def refuse_nul():
+    """No field, path or parameter of ours means a NUL character, and PostgreSQL cannot store or
+    compare one: a request carrying one is refused (400) before anything reads it."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST":
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def error_page(status, title, *paragraphs, heading=None, action=None, alert=False):
     """An error in the app's style: one template (errors/error.html), the parts that differ
     passed in. action: (url, text) of the button, by default the start page. For htmx the
@@ -148,9 +168,12 @@ def _refuse_nameless_fields():
 
 
 def init_app(app):
+    """Before the blueprints: the `int` converter their routes use is ours."""
+    app.url_map.converters["int"] = IdConverter
     login_manager.login_view = "auth.login"
     # First of all before_request hooks: CSRF protection reads the form after it.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_fields)
+    app.before_request(refuse_nul)
     app.after_request(security_headers)
     app.add_template_filter(device)
     app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"

@@ -19,6 +19,7 @@ from konto.flows import companies as flow
 from konto.flows import members
 from konto.forms import ContactForm
 from konto.forms import EmptyForm
+from konto.forms import parse_id
 from konto.htmx import is_htmx
 from konto.htmx import redirect_to
 from konto.htmx import render
@@ -94,11 +95,8 @@ def switch():
     """Choose the active company shown in the top bar; remembered across log-ins."""
     if request.method == "GET":
         return render("companies/switch.html", memberships=my_memberships(), form=EmptyForm())
-    try:
-        company_id = int(request.form.get("company_id", ""))
-    except ValueError:
-        abort(404)
-    company = flow.switch(current_user, company_id)
+    company_id = parse_id(request.form.get("company_id"))
+    company = flow.switch(current_user, company_id) if company_id else None
     if company is None:
         abort(404)
     flash(_("Firma %(name)s jest teraz wybrana.", name=company.name))
