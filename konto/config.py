@@ -140,7 +140,7 @@ SETTINGS = (
     Setting("MAIL_DEFAULT_SENDER", _text, ("Konto", "no-reply@konto.localhost")),
     Setting("MAIL_TIMEOUT", _number, 10.0),  # one SMTP connection: connect, each command, each reply
     Setting("MAIL_RETRY_BASE", _number, 30.0),  # first retry after this, then doubling...
-    Setting("MAIL_RETRY_MAX", _number, 3600.0),  # ...up to this; a message is never given up on
+    Setting("MAIL_RETRY_MAX", _number, 3600.0),  # ...up to this (until taken, or refused for good)
     Setting("MAIL_SENDER_POLL", _number, 60.0),  # the sender thread looks for due messages this often
     Setting("MAIL_SENDER_THREAD", _flag, True),  # off: only `mail send-pending` delivers (cron)
     # -- licences, claims, the back office (konto/licences, konto/staff) --------------------

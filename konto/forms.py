@@ -25,6 +25,7 @@ from wtforms.validators import ValidationError
 
 from konto import passwords
 from konto import taxid
+from konto.addresses import canonical
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -43,8 +44,9 @@ def parse_id(value):
 
 
 def normalize_email(value):
-    """Trimmed and lower-cased: one account per address whatever its case."""
-    return (value or "").strip().lower()
+    """One form of an address whatever its case, punycode or composition (konto.addresses):
+    one account per mailbox."""
+    return canonical(value)
 
 
 def email_error(value):

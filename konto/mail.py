@@ -8,6 +8,10 @@ mail server never slows a page down. A message SMTP did not take stays in the ta
 its attempts, last error and the time of its next attempt (exponential backoff), and the
 thread tries again then; `flask --app wsgi mail send-pending` does the same from cron.
 
+A message is given up on only when the receiving side says it can never be delivered: the
+recipient refused with a permanent (5xx) reply, or a local part that is not ASCII and a server
+that does not speak SMTPUTF8. It keeps `failed_at` and its last error and is not tried again.
+
 Delivery is **at least once**: a message is claimed (attempts + 1, next attempt pushed past
 the SMTP timeout) before it is sent and marked sent after SMTP accepted it. A crash between
 those two steps sends it again later, with the same Message-ID header, so receivers (and
@@ -21,9 +25,13 @@ the machine.
 
 import logging
 import os
+import re
 import smtplib
 import threading
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+from email.utils import formatdate
 from email.utils import make_msgid
 
 import click
@@ -34,8 +42,8 @@ from flask import render_template
 from flask.cli import with_appcontext
 from flask_mail import Connection
 from flask_mail import Mail
-from flask_mail import Message
 
+from konto.addresses import for_smtp
 from konto.db import database
 from konto.models import Email
 from konto.models import utcnow
@@ -43,11 +51,14 @@ from konto.models import utcnow
 mail = Mail()
 log = logging.getLogger(__name__)
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def _fitting_subject(subject):
-    """The subject, shortened with "…" to what the column holds (a company's registry name can be
-    longer than a subject line should be)."""
+    """The subject on one line, shortened with "…" to what the column holds (a company's
+    registry name can be longer than a subject line should be)."""
     limit = Email.subject.max_length
-    subject = str(subject)
+    subject = _LINE_BREAKS.sub(" ", str(subject)).strip()
     return subject if len(subject) <= limit else subject[: limit - 1].rstrip() + "…"
 
 
@@ -102,10 +113,51 @@ class _TimeoutConnection(Connection):
         return host
 
 
-def _smtp_send(smtp_message):
+def _sender():
+    """(the From header, the envelope sender) from MAIL_DEFAULT_SENDER (an address or (name, address))."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    if isinstance(sender, (tuple, list)):
+        return formataddr(tuple(sender)), sender[1]
+    return sender, sender
+
+
+def _mime(message, recipient):
+    """The stored message as MIME (text and HTML alternatives) with its stable Message-ID.
+
+    The standard library's, not Flask-Mail's Message: that one cannot address a local part that
+    is not ASCII, which SMTPUTF8 can carry.
+    """
+    header_from, _envelope = _sender()
+    mime = EmailMessage()
+    mime["Subject"] = message.subject
+    mime["From"] = header_from
+    mime["To"] = recipient
+    mime["Date"] = formatdate(localtime=True)
+    mime["Message-ID"] = message.message_id  # receivers can drop a duplicate after a retry
+    mime.set_content(message.text_body)
+    mime.add_alternative(message.html_body, subtype="html")
+    return mime
+
+
+def _smtp_send(message):
+    """Hand one stored message to SMTP; raises what smtplib raises (SMTPNotSupportedError when
+    the address needs SMTPUTF8 and the server has none)."""
+    recipient, _needs_utf8 = for_smtp(message.recipient)
+    _from, envelope_from = _sender()
     state = current_app.extensions["mail"]
     with _TimeoutConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
-        smtp_message.send(connection)
+        if connection.host is not None:  # None: MAIL_SUPPRESS_SEND (Flask-Mail's), taken as sent
+            connection.host.send_message(_mime(message, recipient), from_addr=envelope_from, to_addrs=[recipient])
+
+
+def _undeliverable(error):
+    """True when trying again can never help: the server cannot carry the address, or refused
+    the recipient for good (5xx)."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(500 <= code < 600 for code, _reply in error.recipients.values())
+    return False
 
 
 def _backoff(attempts):
@@ -126,7 +178,7 @@ def _claim(message_id, force=False):
         due = due | Email.last_error.is_null(False)
     query = Email.update(
         attempts=Email.attempts + 1, next_attempt_at=now + lease, last_error=None
-    ).where((Email.id == message_id) & Email.sent_at.is_null() & due)
+    ).where((Email.id == message_id) & Email.sent_at.is_null() & Email.failed_at.is_null() & due)
     return query.execute() == 1
 
 
@@ -140,21 +192,16 @@ def deliver(message_id, force=False):
         message = Email.get_or_none(Email.id == message_id)
         return message is not None and message.sent_at is not None
     message = Email.get_by_id(message_id)
-    smtp_message = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        body=message.text_body,
-        html=message.html_body,
-    )
-    smtp_message.msgId = message.message_id  # receivers can drop a duplicate after a retry
     try:
-        _smtp_send(smtp_message)
-    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
-        log.warning("e-mail %s not delivered (attempt %s): %s", message_id, message.attempts,
-                    type(error).__name__)
+        _smtp_send(message)
+    except Exception as error:  # noqa: BLE001 - any failure is recorded, and retried unless it is for good
+        given_up = _undeliverable(error)
+        log.warning("e-mail %s not delivered (attempt %s%s): %s", message_id, message.attempts,
+                    ", given up" if given_up else "", type(error).__name__)
         Email.update(
             last_error=f"{type(error).__name__}: {error}"[:1000],
-            next_attempt_at=utcnow() + _backoff(message.attempts),
+            next_attempt_at=None if given_up else utcnow() + _backoff(message.attempts),
+            failed_at=utcnow() if given_up else None,
         ).where(Email.id == message_id).execute()
         return False
     Email.update(sent_at=utcnow(), last_error=None, next_attempt_at=None).where(
@@ -167,7 +214,11 @@ def due_messages(limit=100):
     now = utcnow()
     query = (
         Email.select(Email.id)
-        .where(Email.sent_at.is_null() & (Email.next_attempt_at.is_null() | (Email.next_attempt_at <= now)))
+        .where(
+            Email.sent_at.is_null()
+            & Email.failed_at.is_null()
+            & (Email.next_attempt_at.is_null() | (Email.next_attempt_at <= now))
+        )
         .order_by(Email.id)
         .limit(limit)
     )
@@ -189,9 +240,10 @@ def send_due():
 
 
 def send_pending():
-    """Try every message not yet delivered, due or not (cron, or by hand); return (sent, failed)."""
+    """Try every message not yet delivered nor given up on, due or not (cron, or by hand); return
+    (sent, failed)."""
     sent = failed = 0
-    for message in Email.select(Email.id).where(Email.sent_at.is_null()).order_by(Email.id):
+    for message in Email.select(Email.id).where(Email.sent_at.is_null() & Email.failed_at.is_null()).order_by(Email.id):
         if deliver(message.id, force=True):
             sent += 1
         else:

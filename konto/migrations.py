@@ -17,6 +17,10 @@ step; the upgrade takes a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on P
 starting at once do not trip over each other.
 """
 
+import logging
+from collections import defaultdict
+from datetime import datetime
+
 import click
 from flask.cli import with_appcontext
 from peewee import BooleanField
@@ -27,16 +31,20 @@ from peewee import PostgresqlDatabase
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate
 
+from konto.addresses import canonical
 from konto.db import database
 from konto.db import is_sqlite
 from konto.db import release_connections
 from konto.db import write_transaction
 from konto.models import ALL_MODELS
 from konto.models import Company
+from konto.models import User
 
 VERSION_TABLE = "schema_version"
 # Any number; two processes upgrading the same PostgreSQL database wait for each other on it.
 _PG_LOCK_KEY = 748_196_115
+
+log = logging.getLogger(__name__)
 
 
 def _tables():
@@ -87,7 +95,39 @@ def _4_two_step():
     add_column_if_missing("company", "require_two_step", BooleanField(null=True, default=False))
 
 
-MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step]
+def _5_one_form_of_each_address():
+    """Delivery given up on for good (Email.failed_at); every account's address in one form
+    (konto.addresses), with two rows of one mailbox resolved (see `_merge_duplicate_addresses`)."""
+    add_column_if_missing("email", "failed_at", DateTimeField(null=True))
+    _merge_duplicate_addresses()
+
+
+def _merge_duplicate_addresses():
+    """Bring every stored address to its one form. When several rows are one mailbox, one keeps
+    the address: an activated account before one never activated, then the row that has the form
+    already, then the one used last. A row never activated gives way (deleted: it never proved
+    the mailbox, which the other did or may). Two activated rows are left for a person to merge:
+    the other keeps its stored spelling, and a warning names both by id (never by address)."""
+    rows = User.select(User.id, User.email, User.activated_at, User.last_login_at, User.created_at)
+    by_address = defaultdict(list)
+    for row in rows:
+        by_address[canonical(row.email)].append(row)
+    for address, group in by_address.items():
+        keeper = max(group, key=lambda r: (r.activated_at is not None, r.email == address,
+                                           r.last_login_at or datetime.min, r.created_at or datetime.min, -r.id))
+        for row in group:
+            if row is keeper:
+                continue
+            if row.activated_at is None:
+                User.delete().where(User.id == row.id).execute()
+            else:
+                log.warning("accounts %s and %s are one mailbox: %s keeps the address, %s its old "
+                            "spelling; merge them by hand", keeper.id, row.id, keeper.id, row.id)
+        if keeper.email != address:
+            User.update(email=address).where(User.id == keeper.id).execute()
+
+
+MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step, _5_one_form_of_each_address]
 LATEST = 1 + len(MIGRATIONS)
 
 

@@ -172,6 +172,8 @@ class Email(BaseModel):
     # When the sender may try again (backoff after a failure); NULL once sent. Nullable so
     # an older database gets it with a plain ADD COLUMN (konto.migrations, version 2).
     next_attempt_at = DateTimeField(null=True)
+    # Set when delivery is given up on for good (the receiving side can never take it; schema version 4).
+    failed_at = DateTimeField(null=True)
 
 
 class Membership(BaseModel):

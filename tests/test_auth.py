@@ -1,6 +1,7 @@
 """Register → activate → log in → reset → log out, and the rules each step keeps."""
 
 import re
+import unicodedata
 import time
 from datetime import datetime
 
@@ -390,3 +391,23 @@ def test_activation_asks_for_the_password_and_logs_in(client, journey):
     response = client.post(link, data={"password": PASSWORD})
     assert response.status_code == 303 and response.headers["Location"] == "/panel"
     assert "Konto zostało aktywowane" in client.get("/panel").data.decode()
+
+
+# One mailbox, one account (issue 10, item 10): an internationalised domain in Unicode or in
+# punycode, capitals, and a local part composed or decomposed are one address.
+
+@pytest.mark.parametrize("first, second", [
+    ("anna@bücher.de", "Anna@XN--BCHER-KVA.DE"),
+    ("anna@xn--bcher-kva.de", "ANNA@BÜCHER.DE"),
+    ("\u017c\u00f3\u0142w@example.com", "z\u0307o\u0301\u0142w@example.com"),  # żółw, composed / decomposed
+])
+def test_one_mailbox_is_one_account_however_its_address_is_spelt(app, first, second):
+    Journey(app.test_client()).register(email=first)
+    Journey(app.test_client()).register(email=second)
+    with database.connection_context():
+        [stored] = [u.email for u in User.select()]
+    assert stored == unicodedata.normalize("NFC", stored) and "xn--" not in stored and stored == stored.lower()
+    journey = Journey(app.test_client())
+    assert journey.activate(email=stored).status_code == 303
+    assert Journey(app.test_client()).login(email=second).status_code == 303
+    assert Journey(app.test_client()).login(email=first).status_code == 303

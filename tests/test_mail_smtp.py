@@ -273,3 +273,74 @@ def test_an_old_database_gets_the_new_column(tmp_path):
     with sqlite3.connect(path) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(email)")]
     assert "next_attempt_at" in columns
+
+
+# Internationalised addresses (issue 10, item 10). A domain in Unicode goes out in punycode; a
+# local part in Unicode needs a server that speaks SMTPUTF8, and without one it fails for good.
+
+TURTLE = "\u017c\u00f3\u0142w@example.com"  # żółw@example.com
+
+
+@pytest.fixture
+def smtp_server_without_smtputf8():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+def test_a_unicode_domain_goes_out_in_punycode(tmp_path, smtp_server):
+    app = smtp_app(tmp_path, smtp_server.port)
+    assert Journey(app.test_client()).register(email="anna@bücher.de").status_code == 303
+    assert wait_for(lambda: smtp_server.messages)
+    [(_sender, recipients, message)] = smtp_server.messages
+    assert recipients == ["anna@xn--bcher-kva.de"] and message["To"] == "anna@xn--bcher-kva.de"
+
+
+def test_a_unicode_local_part_is_delivered_by_a_server_that_speaks_smtputf8(tmp_path, smtp_server):
+    app = smtp_app(tmp_path, smtp_server.port)  # aiosmtpd speaks SMTPUTF8 unless told not to
+    assert Journey(app.test_client()).register(email=TURTLE).status_code == 303
+    assert wait_for(lambda: smtp_server.messages)
+    [(_sender, recipients, message)] = smtp_server.messages
+    assert recipients == [TURTLE] and message["Subject"] == "Aktywuj swoje Konto"
+    assert wait_for(lambda: stored_mails()[0].sent_at)
+
+
+def test_a_unicode_local_part_without_smtputf8_fails_for_good_and_is_recorded(tmp_path, smtp_server_without_smtputf8):
+    smtp_server = smtp_server_without_smtputf8
+    app = smtp_app(tmp_path, smtp_server.port, MAIL_SENDER_THREAD=False, MAIL_RETRY_BASE=0.0)
+    assert Journey(app.test_client()).register(email=TURTLE).status_code == 303
+    with app.app_context(), database.connection_context():
+        [stored] = Email.select()
+        assert mail.deliver(stored.id) is False
+        assert mail.due_messages() == []  # never due again
+        assert mail.send_pending() == (0, 0)  # not even for cron's "try everything"
+        stored = Email.get_by_id(stored.id)
+    assert stored.failed_at is not None and stored.sent_at is None and stored.attempts == 1
+    assert "SMTPUTF8" in stored.last_error
+    assert smtp_server.messages == []
+
+
+class RefusingInbox(Inbox):
+    """A server that has no such mailbox (550 at RCPT)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 no such mailbox"
+
+
+def test_a_recipient_refused_for_good_is_not_tried_again(tmp_path):
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = smtp_app(tmp_path, controller.port, MAIL_SENDER_THREAD=False, MAIL_RETRY_BASE=0.0)
+        assert Journey(app.test_client()).register().status_code == 303
+        with app.app_context(), database.connection_context():
+            [stored] = Email.select()
+            assert mail.deliver(stored.id) is False
+            assert mail.due_messages() == [] and mail.send_pending() == (0, 0)
+            stored = Email.get_by_id(stored.id)
+    finally:
+        controller.stop()
+    assert stored.failed_at is not None and "550" in stored.last_error and stored.attempts == 1

@@ -1,6 +1,8 @@
 """Schema versions: a fresh database is stamped, an older one is upgraded and keeps its data."""
 
+import logging
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,33 @@ def test_a_table_added_to_the_models_is_created_in_a_database_at_the_newest_vers
         assert "adminclaim" in migrations._tables()
         assert migrations.upgrade() == []
     database.close()
+
+
+def test_stored_addresses_get_one_form_and_duplicates_are_resolved(app, caplog):
+    """Issue 10, item 10: addresses stored as the old code kept them (trimmed, lower case) are
+    brought to one form; when two rows turn out to be one mailbox, an account never activated
+    gives way, and two activated ones are left for a person to merge (reported by id)."""
+    caplog.set_level(logging.WARNING)
+    with database.connection_context():
+        migrations._stamp(migrations.LATEST - 1)
+
+        def person(email, activated=True, last_login=None):
+            when = datetime(2024, 1, 1)
+            return User.insert(email=email, first_name="A", last_name="B", password_hash="x",
+                               activated_at=when if activated else None, last_login_at=last_login,
+                               created_at=when).execute()
+
+        anna = person("anna@xn--bcher-kva.de")
+        person("anna@bücher.de", activated=False)  # the same mailbox, never activated
+        turtle = person("z\u0307o\u0301\u0142w@example.com")  # decomposed
+        jan = person("jan@münchen.de", last_login=datetime(2024, 5, 1))
+        jan_again = person("jan@xn--mnchen-3ya.de", last_login=datetime(2025, 5, 1))
+        migrations.upgrade()
+        stored = {u.id: u.email for u in User.select()}
+    assert stored == {
+        anna: "anna@bücher.de",
+        turtle: "\u017c\u00f3\u0142w@example.com",
+        jan: "jan@münchen.de",
+        jan_again: "jan@xn--mnchen-3ya.de",  # left as it was: a person merges the two
+    }
+    assert any(str(jan_again) in record.getMessage() and "jan@" not in record.getMessage() for record in caplog.records)

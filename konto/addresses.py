@@ -1,0 +1,36 @@
+"""E-mail addresses in one form, so that one mailbox is one account (no Flask here).
+
+An address is kept as email-validator normalises it, in lower case: the local part in Unicode
+NFC (composed and decomposed letters are one address), the domain in Unicode (an
+internationalised domain typed in punycode or in capitals is one domain). For SMTP the domain
+goes out in punycode (`for_smtp`); only a local part that is not ASCII needs a server that speaks
+SMTPUTF8.
+"""
+
+import unicodedata
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+
+def canonical(value):
+    """The one form of an address; an address that is not valid only trimmed and lower-cased
+    (whoever checks it then says what is wrong)."""
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return value.lower()
+    return unicodedata.normalize("NFC", checked.local_part.lower()) + "@" + checked.domain
+
+
+def for_smtp(address):
+    """(the address as SMTP is given it: its domain in punycode, whether it needs SMTPUTF8)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        ascii_domain = validate_email(address, check_deliverability=False).ascii_domain
+    except EmailNotValidError:
+        ascii_domain = domain
+    return f"{local}@{ascii_domain}", not local.isascii()
