@@ -35,9 +35,15 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+class Konto(Flask):
+    def log_exception(self, exc_info):
+        """An unhandled error: logged without a link's secret (see observability.log_exception)."""
+        observability.log_exception(self, exc_info)
+
+
 def create_app(test_config=None):
     """Build the app: defaults, then the environment (or test_config), then extensions."""
-    app = Flask(
+    app = Konto(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),

@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from datetime import UTC
 from datetime import datetime
@@ -99,6 +100,16 @@ def _loggable_path():
     if request.url_rule is not None and "token" in (request.view_args or {}):
         return request.url_rule.rule  # /aktywacja/<token>
     return request.path
+
+
+def log_exception(app, exc_info):
+    """Flask's "Exception on <path>" error, with the path as the request log writes it and the
+    link's secret taken out of the traceback too (an exception's message may quote it)."""
+    text = "".join(traceback.format_exception(*exc_info))
+    secret = (request.view_args or {}).get("token")
+    if isinstance(secret, str) and secret:
+        text = text.replace(secret, "<token>")
+    app.logger.error("Exception on %s [%s]\n%s", _loggable_path(), request.method, text.rstrip())
 
 
 def _finish(response):

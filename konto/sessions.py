@@ -20,6 +20,7 @@ import flask_login
 from flask import current_app
 from flask import request
 from flask import session
+from flask_login.utils import decode_cookie
 from peewee import JOIN
 from peewee import SQL
 from peewee import fn
@@ -78,8 +79,7 @@ def load_user(key):
     now = utcnow()
     idle = timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
     absolute = timedelta(seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
-    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-    too_idle = now - row.last_seen_at > idle and not remembered
+    too_idle = now - row.last_seen_at > idle and not _remembered(key)
     if too_idle or now - row.created_at > absolute:
         row.delete_instance()
         return None
@@ -90,6 +90,13 @@ def load_user(key):
     user.session_row = row
     user.two_step_required = bool(row.two_step_required)
     return user
+
+
+def _remembered(key):
+    """True when this request carries this session's own remember-me cookie (signed by Flask-Login
+    with the secret key), not merely a cookie of that name: only then is idleness forgiven."""
+    cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return bool(cookie) and decode_cookie(cookie) == key
 
 
 class SecondStepRequired(RuntimeError):

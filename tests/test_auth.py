@@ -411,3 +411,25 @@ def test_one_mailbox_is_one_account_however_its_address_is_spelt(app, first, sec
     assert journey.activate(email=stored).status_code == 303
     assert Journey(app.test_client()).login(email=second).status_code == 303
     assert Journey(app.test_client()).login(email=first).status_code == 303
+
+
+def test_a_forged_remember_cookie_does_not_keep_an_idle_session_alive(app, client, journey):
+    """Issue 10, item 7: the idle timeout is skipped only for this session's own remember-me cookie."""
+    journey.signed_up()  # not "remember me"
+    with database.connection_context():
+        UserSession.update(last_seen_at=datetime(2000, 1, 1)).execute()
+    app.config["SESSION_IDLE_TIMEOUT"] = 3600
+    client.set_cookie("remember_token", "1|garbage")
+    assert client.get("/panel").status_code == 302
+    with database.connection_context():
+        assert UserSession.select().count() == 0
+
+
+def test_a_real_remember_cookie_keeps_an_idle_session(app, client, journey):
+    journey.register()
+    journey.activate()
+    journey.login(remember="y")
+    with database.connection_context():
+        UserSession.update(last_seen_at=datetime(2000, 1, 1)).execute()
+    app.config["SESSION_IDLE_TIMEOUT"] = 3600
+    assert client.get("/panel").status_code == 200
