@@ -20,10 +20,11 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# KONTO_DEMO=1: e-mail goes to the demo mailbox (/poczta/), links in it to http://127.0.0.1:5000.
 demo: install
-	$(VENV)/bin/flask --app wsgi db upgrade
-	$(VENV)/bin/flask --app wsgi licences demo
-	$(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
+	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi db upgrade
+	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi licences demo
+	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 browser:

@@ -188,6 +188,7 @@ def main(argv=None):
         "DATABASE_URL": f"sqlite:///{db_path}",
         "SECRET_KEY": "benchmark-secret-key-not-for-production",
         "KONTO_REGISTRY": "demo",
+        "KONTO_DEMO": "1",
         "BENCH_LOG": str(work / "gunicorn.log"),
         "KONTO_MAX_REQUESTS": "0",
         # The log-in limits would answer 429 after 5 failures; the bench measures the hash.
@@ -196,7 +197,8 @@ def main(argv=None):
     try:
         print(f"seeding {args.accounts} accounts, {args.companies} companies into {db_path} …", flush=True)
         started = time.perf_counter()
-        app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"], "TESTING": False})
+        app = create_app({"DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"], "KONTO_DEMO": True,
+                          "TESTING": False})
 
         with app.app_context(), database.connection_context():
             seeded = seed(args.accounts, args.companies)

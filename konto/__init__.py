@@ -7,7 +7,6 @@ from dotenv import load_dotenv
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from konto import account
 from konto import auth
@@ -28,6 +27,7 @@ from konto import registry
 from konto import sessions
 from konto import twostep
 from konto import web
+from konto.client import TrustedProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def create_app(test_config=None):
         app.register_blueprint(mailbox.bp)
     limits.init_app(app)  # after the blueprints: it wraps their views
 
-    if app.config.get("KONTO_PROXY_FIX"):  # behind N reverse proxies: trust their X-Forwarded-*
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["KONTO_PROXY_FIX"], x_proto=1, x_host=1)
+    if app.config.get("KONTO_PROXY_FIX"):  # behind N reverse proxies: trust their X-Forwarded-*, from them
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["KONTO_PROXY_FIX"], app.config["FORWARDED_ALLOW_IPS"])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s [%(request_id)s] %(message)s")
     return app

@@ -15,9 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from limits import parse_many
+
+from konto.client import parse_networks
 
 from konto.limits import LIMITS
 
@@ -80,6 +83,15 @@ def _fernet_keys(raw):
     return keys
 
 
+def _networks(raw):
+    """Addresses and networks, comma-separated ("127.0.0.1,::1", "10.0.0.0/8"), or "*"; kept as the string."""
+    try:
+        parse_networks(raw)
+    except ValueError:
+        raise ValueError('is not a list of addresses or networks such as "127.0.0.1,::1" or "10.0.0.0/8"') from None
+    return raw
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -98,11 +110,18 @@ SETTINGS = (
     Setting("SECRET_KEY", _text, None),  # None: the demo's, kept in instance/secret_key
     Setting("DATABASE_URL", _text, None),  # None: sqlite:///instance/konto.sqlite3
     Setting("DATABASE_POOL_SIZE", _whole_number, 8),  # PostgreSQL: connections per process at most
-    Setting("KONTO_BASE_URL", _text, None),  # None: links built from the request's host
+    # The demo: its e-mail kept in the local mailbox at /poczta/, which anyone can read. Never
+    # what a deployment gets by forgetting MAIL_SERVER: without either the app does not start.
+    Setting("KONTO_DEMO", _flag, False),
+    # The public address that links in e-mails are built from (never from a request's host).
+    # Required with MAIL_SERVER; the demo's default is where `make demo` serves.
+    Setting("KONTO_BASE_URL", _text, None),
     Setting("KONTO_HTTPS", _flag, False),
     # Number of reverse proxies in front (0: none). Their X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix), so url_for, secure cookies and client IPs are right.
     Setting("KONTO_PROXY_FIX", _whole_number, 0),
+    # ...believed only from these addresses (gunicorn's own variable and default; "*": any).
+    Setting("FORWARDED_ALLOW_IPS", _networks, "127.0.0.1,::1"),
     # How people reach the vendor's support (the help page, "contact support" links, e-mails,
     # the second-step pages for someone who lost the phone and the recovery codes).
     Setting("KONTO_SUPPORT_EMAIL", _text, "pomoc@konto.localhost"),
@@ -153,7 +172,8 @@ SETTINGS = (
     Setting("LICENCE_NOTICE_INTERVAL", _whole_number, 3600),  # seconds between the app's own runs
     # -- rate limits (konto.limits) ---------------------------------------------------------
     Setting("RATELIMIT_ENABLED", _flag, True),
-    Setting("RATELIMIT_STORAGE_URI", _text, "memory://"),
+    # The app's own database (every worker and process counts together); or redis://host:6379/0.
+    Setting("RATELIMIT_STORAGE_URI", _text, "database://"),
     Setting("RATELIMIT_STRATEGY", _text, "moving-window",
             choices=("moving-window", "fixed-window", "sliding-window-counter")),
     *_limit_settings(),
@@ -223,8 +243,42 @@ def demo_two_step_key(instance_path):
     return (path.read_text().strip(),)
 
 
+DEMO_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _mail_and_links(config):
+    """Real mail or the demo's mailbox, explicitly; and the address that e-mail links use."""
+    demo, mail = bool(config.get("KONTO_DEMO")), bool(config.get("MAIL_SERVER"))
+    if demo and mail:
+        raise ConfigError(
+            "KONTO_DEMO=1 and MAIL_SERVER are both set: the demo keeps every e-mail in its public "
+            "mailbox, a deployment sends it by SMTP. Unset one of them."
+        )
+    if not demo and not mail:
+        raise ConfigError(
+            "MAIL_SERVER is not set. Set MAIL_SERVER (with KONTO_BASE_URL and SECRET_KEY) to send e-mail "
+            "by SMTP, or KONTO_DEMO=1 to run the demo, whose e-mail anyone can read at /poczta/ (make demo sets it)."
+        )
+    base = config.get("KONTO_BASE_URL")
+    if not base:
+        if mail:
+            raise ConfigError(
+                "KONTO_BASE_URL is not set. Links in e-mails are built from it, never from a request: set it "
+                "to the portal's public address, e.g. KONTO_BASE_URL=https://konto.example.pl."
+            )
+        base = config["KONTO_BASE_URL"] = DEMO_BASE_URL
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query or parts.fragment:
+        raise ConfigError(
+            f"KONTO_BASE_URL={base!r} is not the portal's address; use one like https://konto.example.pl "
+            "(http or https, a host, no query or fragment)."
+        )
+    config["DEMO_MAIL"] = demo
+
+
 def finish(config, instance_path):
     """Derived settings, and a clear error for a production set-up that lacks what it needs."""
+    _mail_and_links(config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "konto.sqlite3")
     if not config.get("SECRET_KEY"):
@@ -255,5 +309,4 @@ def finish(config, instance_path):
         if config.get("SESSION_COOKIE_NAME", "session") == "session":
             config["SESSION_COOKIE_NAME"] = "__Host-konto"
         config.setdefault("REMEMBER_COOKIE_NAME", "__Host-konto-remember")
-    config["DEMO_MAIL"] = not config.get("MAIL_SERVER")
     return config

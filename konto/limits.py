@@ -23,8 +23,9 @@ the day), which keeps well under ASVS's 100 failures an hour and never locks any
 good. The first time an address is locked in an hour its owner, if there is one, gets an
 e-mail; the page says the same whether or not the address has an account.
 
-Storage: memory by default (per process: with several gunicorn workers each counts alone,
-so set RATELIMIT_STORAGE_URI, e.g. redis://localhost:6379/0).
+Storage: the app's own database by default (`database://`, konto.limit_storage), so every
+worker and process on it counts together; `redis://host:6379/0` works too. `memory://` counts
+per process: with several workers, each would allow the whole limit.
 """
 
 import hashlib
@@ -40,6 +41,7 @@ from flask_login import current_user
 from limits import parse as parse_limit
 
 from konto import sessions
+from konto import limit_storage  # noqa: F401 - registers the database:// storage with `limits`
 from konto.client import client_ip
 from konto.flows import login as login_flow
 from konto.forms import normalize_email

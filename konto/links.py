@@ -4,14 +4,15 @@ from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask import url_for
 
 
 def external_url(endpoint, **values):
-    """An absolute link for an e-mail: KONTO_BASE_URL when set, else this request's host."""
-    path = url_for(endpoint, **values)
-    base = current_app.config.get("KONTO_BASE_URL")
-    return base.rstrip("/") + path if base else url_for(endpoint, _external=True, **values)
+    """An absolute link for an e-mail, built from KONTO_BASE_URL alone: never from the request
+    (its Host or X-Forwarded-Host header is whatever the sender of the request wrote), and the
+    same inside a request or outside one (a command, the mail sender)."""
+    base = urlsplit(current_app.config["KONTO_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 # What a URL keeps as it is; anything else (a non-ASCII letter, a space) is percent-encoded.

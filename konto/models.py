@@ -9,6 +9,7 @@ from peewee import BooleanField
 from peewee import CharField
 from peewee import DateField
 from peewee import DateTimeField
+from peewee import DoubleField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import Model
@@ -550,6 +551,24 @@ class PendingLogin(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class RateLimitHit(BaseModel):
+    """One request a rate limit counted (moving window), shared by every process (konto.limit_storage)."""
+
+    key = CharField(max_length=255)
+    at = DoubleField()  # seconds since the epoch
+
+    class Meta:
+        indexes = ((("key", "at"), False),)
+
+
+class RateLimitCounter(BaseModel):
+    """A fixed window's count of a rate limit (konto.limit_storage)."""
+
+    key = CharField(max_length=255, unique=True)
+    count = IntegerField()
+    expires_at = DoubleField()
+
+
 ALL_MODELS = [
     User,
     UserSession,
@@ -585,4 +604,6 @@ ALL_MODELS = [
     Passkey,
     PasskeyChallenge,
     PendingLogin,
+    RateLimitHit,
+    RateLimitCounter,
 ]

@@ -5,6 +5,7 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
+from konto import limit_storage
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
@@ -34,6 +35,7 @@ def purge(unactivated_days, audit_days, draft_days=1):
         PendingLogin.delete().where(PendingLogin.created_at < now - timedelta(hours=1)).execute()
         PasskeyChallenge.delete().where(PasskeyChallenge.created_at < now - timedelta(hours=1)).execute()
         TotpEnrolment.delete().where(TotpEnrolment.created_at < now - timedelta(days=draft_days)).execute()
+        limit_storage.purge(older_than_seconds=2 * 24 * 3600)  # the longest window is a day
     return users, events, drafts
 
 

@@ -41,9 +41,11 @@ def serve(tmp):
         "SECRET_KEY": "screenshots",
         "DATABASE_URL": "sqlite:///" + str(Path(tmp) / "konto.sqlite3"),
         "KONTO_REGISTRY": "demo",
+        "KONTO_DEMO": True,
         "RATELIMIT_ENABLED": False,
     })  # fmt: skip
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["KONTO_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # the links in its e-mails
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
 

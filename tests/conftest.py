@@ -75,7 +75,7 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None))
+    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True))
     server = LiveServer(app)
     yield server
     server.stop()

@@ -77,6 +77,8 @@ def make_config(tmp_path, **overrides):
         "PASSWORD_HASH_PARAMS": FAST_HASH,
         "KONTO_BASE_URL": "http://konto.test",
         "KONTO_TWO_STEP_KEY": TWO_STEP_KEY,
+        # The demo's mailbox, unless a test sends real mail (both at once are refused).
+        "KONTO_DEMO": not overrides.get("MAIL_SERVER"),
     }
     config.update(overrides)
     return config
@@ -208,6 +210,7 @@ class LiveServer:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        app.config["KONTO_BASE_URL"] = self.url  # e-mail links point at this server
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -1,6 +1,13 @@
 """A browser-like client over real HTTP (requests), for the live-server and subprocess tests."""
 
+import os
 import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import requests
 
@@ -8,6 +15,7 @@ from konto.db import database
 from konto.models import Email
 from tests.helpers import PASSWORD
 
+ROOT = Path(__file__).resolve().parent.parent
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -73,3 +81,57 @@ class Browser:
             "by_email": "y",
             "contact_email": email,
         }
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppProcess:
+    """The app's development server in a process of its own (tests/crash_server.py), on the
+    database its DATABASE_URL names: started, and stopped or SIGKILLed, like a real server."""
+
+    def __init__(self, tmp_path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = tmp_path / "konto.sqlite3"
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "DATABASE_URL": f"sqlite:///{self.db}",
+            "SECRET_KEY": "crash-test-secret",
+            "KONTO_DEMO": "1",
+            "RATELIMIT_ENABLED": "0",
+            **env,
+        }
+        self.log = open(tmp_path / f"app-{self.port}.log", "w")
+        read_end, write_end = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash_server", str(self.port), str(write_end)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=[write_end],
+        )
+        os.close(write_end)
+        self.events = os.fdopen(read_end)
+        assert self.next_event() == "ready", "the app did not start"
+
+    def next_event(self, timeout=30):
+        """The next line the server writes to the test's pipe ("ready", "holding"), or None."""
+        ready, _, _ = select.select([self.events], [], [], timeout)
+        return self.events.readline().strip() if ready else None
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.close()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.close()
+
+    def close(self):
+        self.log.close()
+        self.events.close()

@@ -37,7 +37,7 @@ COMPANY = "PL5250001003"
 def server(tmp_path):
     # Everyone comes from 127.0.0.1 here: the per-IP limits are raised, not removed.
     limits = {f"RATELIMIT_{name}": "10000/hour" for name in LIMITS}
-    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, **limits))
+    app = create_app(make_config(tmp_path, WTF_CSRF_ENABLED=True, **limits))
     live = LiveServer(app)
     yield live
     live.stop()

@@ -26,8 +26,9 @@ def environment(monkeypatch):
     return monkeypatch
 
 
-def test_defaults_are_the_demo(tmp_path):
-    loaded = config.load(str(tmp_path), environ={})
+def test_the_demo_is_explicit_and_builds_its_links_from_its_own_address(tmp_path):
+    loaded = config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})
+    assert loaded["KONTO_BASE_URL"] == "http://127.0.0.1:5000"  # where `make demo` serves
     assert loaded["DATABASE_URL"] == "sqlite:///" + str(tmp_path / "konto.sqlite3")
     assert loaded["DEMO_MAIL"] is True
     assert loaded["MAIL_PORT"] == 25 and loaded["DATABASE_POOL_SIZE"] == 8
@@ -49,14 +50,15 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
         "RATELIMIT_ENABLED": "0",
         "RATELIMIT_LOGIN_IP": "3/minute",
         "KONTO_HTTPS": "yes",
-        "KONTO_BASE_URL": "",  # set but empty: unset
+        "KONTO_BASE_URL": "https://konto.example.pl",
+        "GUS_API_KEY": "",  # set but empty: unset
     }
     loaded = config.load(str(tmp_path), environ=environ)
     assert loaded["MAIL_PORT"] == 587 and loaded["DATABASE_POOL_SIZE"] == 3
     assert loaded["MAIL_USE_TLS"] is True and loaded["MAIL_SENDER_THREAD"] is False
     assert loaded["MAIL_TIMEOUT"] == 2.5 and loaded["REGISTRY_READ_TIMEOUT"] == 4.0
     assert loaded["RATELIMIT_ENABLED"] is False and loaded["RATELIMIT_LOGIN_IP"] == "3/minute"
-    assert loaded["KONTO_BASE_URL"] is None
+    assert loaded["GUS_API_KEY"] is None
     assert loaded["DEMO_MAIL"] is False and loaded["SESSION_COOKIE_SECURE"] is True
     assert loaded["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY,)
 
@@ -93,11 +95,12 @@ def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
 
 
 def test_tests_get_their_config_instead_of_the_environment(tmp_path):
-    loaded = config.load(str(tmp_path), {"TESTING": True, "MAIL_PORT": 2525}, environ={"MAIL_PORT": "abc"})
+    loaded = config.load(str(tmp_path), {"TESTING": True, "KONTO_DEMO": True, "MAIL_PORT": 2525}, environ={"MAIL_PORT": "abc"})
     assert loaded["MAIL_PORT"] == 2525 and loaded["MAIL_TIMEOUT"] == 10.0
 
 
 def test_the_app_reads_the_environment_and_refuses_a_bad_value(tmp_path, environment):
+    environment.setenv("KONTO_DEMO", "1")
     environment.setenv("SECRET_KEY", "s" * 40)
     environment.setenv("DATABASE_URL", database_url(tmp_path))
     environment.setenv("DATABASE_POOL_SIZE", "3")
@@ -115,6 +118,37 @@ def test_the_app_reads_the_environment_and_refuses_a_bad_value(tmp_path, environ
     environment.setenv("MAIL_PORT", "abc")
     with pytest.raises(config.ConfigError, match="MAIL_PORT='abc' is not a whole number"):
         create_app()
+
+
+# Issue 10, item 12: the demo's mailbox shows every e-mail to anyone, so it is never what a
+# deployment gets by forgetting MAIL_SERVER; item 1: links in e-mails come from KONTO_BASE_URL only.
+
+def test_without_mail_and_without_the_demo_the_app_refuses_to_start(tmp_path, environment):
+    with pytest.raises(config.ConfigError, match=r"^MAIL_SERVER is not set\. .*KONTO_DEMO=1"):
+        config.load(str(tmp_path), environ={"SECRET_KEY": "s" * 40})
+    environment.setenv("DATABASE_URL", database_url(tmp_path))
+    with pytest.raises(config.ConfigError, match="MAIL_SERVER is not set"):
+        create_app()
+
+
+def test_real_mail_without_a_base_url_refuses_to_start(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"^KONTO_BASE_URL is not set\. .+\.$"):
+        config.load(str(tmp_path), environ={"MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40})
+
+
+@pytest.mark.parametrize("base", ["konto.example.pl", "ftp://konto.example.pl", "https://", "https://konto.example.pl/?x=1",
+                                  "https://konto.example.pl/#top", "https://user@konto.example.pl"])
+def test_a_base_url_that_is_not_an_address_refuses_to_start(tmp_path, base):
+    environ = {"MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40, "KONTO_BASE_URL": base}
+    with pytest.raises(config.ConfigError, match=r"^KONTO_BASE_URL="):
+        config.load(str(tmp_path), environ=environ)
+
+
+def test_the_demo_and_real_mail_together_refuse_to_start(tmp_path):
+    environ = {"MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40, "KONTO_BASE_URL": "https://konto.example.pl",
+               "KONTO_DEMO": "1"}
+    with pytest.raises(config.ConfigError, match="KONTO_DEMO=1 and MAIL_SERVER"):
+        config.load(str(tmp_path), environ=environ)
 
 
 def test_every_variable_in_the_readme_is_a_setting():

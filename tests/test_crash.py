@@ -6,79 +6,20 @@ company and its membership both exist after the restart, or neither does (and th
 still there, so the person can simply submit again).
 """
 
-import os
 import random
-import select
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.http_helpers import AppProcess
 from tests.http_helpers import Browser
 
 pytestmark = pytest.mark.slow  # real processes, started and killed
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPANIES = ["PL5250001003", "PL6770002009", "PL6760003007", "PL7390004008", "PL9720005007", "PL5260009006"]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppProcess:
-    """The app's development server on its own database, started and SIGKILLed like a real server."""
-
-    def __init__(self, tmp_path, **env):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.db = tmp_path / "konto.sqlite3"
-        self.env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "DATABASE_URL": f"sqlite:///{self.db}",
-            "SECRET_KEY": "crash-test-secret",
-            "RATELIMIT_ENABLED": "0",
-            **env,
-        }
-        self.log = open(tmp_path / f"app-{self.port}.log", "w")
-        read_end, write_end = os.pipe()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_server", str(self.port), str(write_end)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=[write_end],
-        )
-        os.close(write_end)
-        self.events = os.fdopen(read_end)
-        assert self.next_event() == "ready", "the app did not start"
-
-    def next_event(self, timeout=30):
-        """The next line the server writes to the test's pipe ("ready", "holding"), or None."""
-        ready, _, _ = select.select([self.events], [], [], timeout)
-        return self.events.readline().strip() if ready else None
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.close()
-
-    def close(self):
-        self.log.close()
-        self.events.close()
 
 
 def last_mail(db):

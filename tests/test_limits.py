@@ -18,11 +18,14 @@ from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import app_code
 from tests.helpers import comparable
+from tests.helpers import database_url
 from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import make_config
 from tests.licence_helpers import company
 from tests.licence_helpers import make_staff
+from tests.http_helpers import AppProcess
+from tests.http_helpers import Browser
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "6770002009"
@@ -40,7 +43,8 @@ def limited_app(tmp_path, **limits):
 @pytest.fixture(autouse=True)
 def _close_db():
     yield
-    database.close()
+    if database.obj is not None:  # a test whose apps all ran in other processes made none here
+        database.close()
 
 
 def from_ip(app, ip):
@@ -189,7 +193,7 @@ def test_limits_can_be_turned_off(tmp_path):
 def test_default_limits_are_on_and_within_asvs(tmp_path):
     app = create_app(make_config(tmp_path))
     assert app.config["RATELIMIT_ENABLED"] is True
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "database://"  # shared by every worker
     # ASVS 4.0.3 2.2.1: no more than 100 failed attempts an hour on one account.
     per_hour = [item.amount for item in parse_many(app.config["RATELIMIT_LOGIN_ACCOUNT"])
                 if item.get_expiry() <= 3600]
@@ -557,3 +561,56 @@ def test_passkey_challenges_are_limited_per_ip(tmp_path):
         assert client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 200
     assert client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 429
     assert from_ip(app, "10.0.0.1").client.post("/klucz-dostepu/opcje", data={"cel": "sign_in"}).status_code == 200
+
+
+# Where the counts live (issue 10, item 11) --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_limit_holds_across_processes_on_one_database(tmp_path):
+    """Two app processes on one database (as gunicorn's workers are) count one limit together:
+    with counters in each process's memory, each would have let all its own tries through."""
+    env = {f"RATELIMIT_{name}": HIGH for name in LIMITS}
+    env.update(RATELIMIT_ENABLED="1", RATELIMIT_LOGIN_IP="3/hour", DATABASE_URL=database_url(tmp_path))
+    first = AppProcess(tmp_path, **env)
+    second = AppProcess(tmp_path, **env)
+    try:
+        statuses = [
+            Browser(process.url).post("/logowanie", {"email": "nikt@example.com", "password": WRONG}).status_code
+            for process in (first, second, first, second, second)
+        ]
+    finally:
+        first.stop()
+        second.stop()
+    assert statuses == [422, 422, 422, 429, 429]
+
+
+def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(tmp_path):
+    """With KONTO_PROXY_FIX=1, X-Forwarded-For names the client only when the request comes from
+    a proxy in FORWARDED_ALLOW_IPS; anyone else sending it is counted by their own address."""
+    limits = {f"RATELIMIT_{name}": HIGH for name in LIMITS} | {"RATELIMIT_LOGIN_IP": "2/hour"}
+    app = create_app(make_config(tmp_path, KONTO_PROXY_FIX=1, FORWARDED_ALLOW_IPS="127.0.0.1, 10.1.0.0/16", **limits))
+
+    def wrong_login(peer, forwarded_for):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = peer
+        return client.post("/logowanie", data={"email": "nikt@example.com", "password": WRONG},
+                           headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    # A client talking to the app directly cannot pose as a new address each time.
+    assert [wrong_login("203.0.113.5", f"198.51.100.{i}") for i in range(3)] == [422, 422, 429]
+    # Through the proxy, each client is counted by the address the proxy saw.
+    assert [wrong_login("10.1.2.3", "198.51.100.7") for _ in range(3)] == [422, 422, 429]
+    assert wrong_login("127.0.0.1", "198.51.100.8") == 422
+
+
+@pytest.mark.parametrize("strategy", ["fixed-window", "sliding-window-counter"])
+def test_the_other_strategies_count_in_the_database_too(tmp_path, strategy):
+    config = {f"RATELIMIT_{name}": HIGH for name in LIMITS} | {"RATELIMIT_LOGIN_IP": "2/hour"}
+    app = create_app(make_config(tmp_path, RATELIMIT_STRATEGY=strategy, **config))
+    client = from_ip(app, "10.0.0.66")
+    assert [client.login(email="nikt@example.com", password=WRONG).status_code for _ in range(3)] == [422, 422, 429]
+    with database.connection_context():
+        from konto.models import RateLimitCounter
+
+        assert RateLimitCounter.select().count() >= 1  # counted in the database, not in memory

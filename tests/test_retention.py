@@ -1,10 +1,12 @@
 """Personal data is not kept longer than needed."""
 
+import time
 from datetime import datetime
 
 from konto.db import database
 from konto.models import AuditEvent
 from konto.models import EmailChange
+from konto.models import RateLimitHit
 from konto.models import User
 from tests.helpers import Journey
 
@@ -17,6 +19,7 @@ def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journ
         for n, created in enumerate((datetime(2020, 1, 1), datetime.now())):
             EmailChange.create(user=1, new_email=f"n{n}@example.com", old_email="anna@example.com",
                                confirm_hash=f"{n:064d}", created_at=created)
+        RateLimitHit.insert_many([{"key": "old", "at": time.time() - 3 * 86400}, {"key": "new", "at": time.time()}]).execute()
         User.update(created_at=datetime(2020, 1, 1)).where(User.email != "fresh@example.com").execute()
         AuditEvent.update(created_at=datetime(2020, 1, 1)).where(AuditEvent.event == "register").execute()
     result = app.test_cli_runner().invoke(args=["accounts", "purge"])
@@ -26,3 +29,5 @@ def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journ
         assert AuditEvent.select().where(AuditEvent.event == "register").count() == 0
         assert AuditEvent.select().where(AuditEvent.event == "login").count() == 2  # activation logs in too
         assert [c.new_email for c in EmailChange.select()] == ["n1@example.com"]  # the old request went
+        kept = {h.key for h in RateLimitHit.select()}
+        assert "new" in kept and "old" not in kept  # a rate-limit count no window needs any more

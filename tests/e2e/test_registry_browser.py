@@ -33,7 +33,7 @@ def standins():
 def live_server(tmp_path, standins):
     """The app, as in production, with the real registry clients pointed at the stand-ins."""
     config = make_config(
-        tmp_path, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, REGISTRY_READ_TIMEOUT=2.0, **registry_config(*standins)
+        tmp_path, WTF_CSRF_ENABLED=True, REGISTRY_READ_TIMEOUT=2.0, **registry_config(*standins)
     )
     server = LiveServer(create_app(config))
     yield server
