@@ -21,7 +21,6 @@ from cryptography.fernet import Fernet
 from limits import parse_many
 
 from konto.client import parse_networks
-
 from konto.limits import LIMITS
 
 

@@ -101,7 +101,7 @@ class IdConverter(IntegerConverter):
     """`<int:…>` in every route: 1 … MAX_ID, or the URL does not match (404), so no query is ever
     given a number its column cannot hold (PostgreSQL refuses one, SQLite's driver overflows)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
+    def __init__(self, url_map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

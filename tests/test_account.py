@@ -7,6 +7,7 @@ import pytest
 
 from konto import documents
 from konto.db import database
+from konto.models import ALL_MODELS
 from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Consent
@@ -305,7 +306,8 @@ def current_address():
 def test_a_pending_change_dies_when_the_owner_changes_the_password(app, client, anna):
     kept_link = ask_for_new_address(attacker_with_the_password(app).client, EVIL)
     reauth(client)
-    assert client.post("/konto/haslo", data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}).status_code == 303
+    changed = client.post("/konto/haslo", data={"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD})
+    assert changed.status_code == 303
     assert app.test_client().post(kept_link).status_code == 400  # anonymous, as the attacker would
     assert current_address() == "anna@example.com"
 
@@ -384,8 +386,6 @@ def test_to_nie_ja_wins_over_an_account_registered_meanwhile_on_the_old_address(
 
 
 def table_counts():
-    from konto.models import ALL_MODELS
-
     with database.connection_context():
         return {model._meta.table_name: model.select().count() for model in ALL_MODELS}
 

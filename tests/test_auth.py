@@ -1,8 +1,8 @@
 """Register → activate → log in → reset → log out, and the rules each step keeps."""
 
 import re
-import unicodedata
 import time
+import unicodedata
 from datetime import datetime
 
 import pytest

@@ -9,6 +9,7 @@ from konto.db import database
 from konto.models import Company
 from konto.models import Email
 from konto.models import User
+from konto.registry import demo
 from konto.registry.base import CompanyData
 from konto.registry.base import LookupResult
 from tests.helpers import PASSWORD
@@ -92,8 +93,6 @@ def test_nul_anywhere_is_refused_before_it_reaches_the_database(client, anna, wh
 
 
 def test_a_company_with_a_very_long_registry_name_can_be_added(client, anna, monkeypatch):
-    from konto.registry import demo
-
     long_name = "PRZEDSIĘBIORSTWO " + "WIELOBRANŻOWE HANDLOWO-USŁUGOWE " * 12 + "SPÓŁKA Z O.O."
     assert 400 < len(long_name) <= 500
     company = CompanyData(country="PL", name=long_name, nip="5250001003")

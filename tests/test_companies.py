@@ -15,6 +15,8 @@ from konto.models import RegistryCache
 from konto.models import User
 from konto.models import UserSession
 from konto.registry import demo
+from konto.registry.base import CompanyData
+from konto.registry.base import LookupResult
 from tests.helpers import Journey
 from tests.helpers import count
 from tests.helpers import mails_to
@@ -420,7 +422,8 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         "/firmy/dodaj/<key>/oswiadczenie": [
             ("get", f"/firmy/dodaj/{draft_key}/oswiadczenie"), ("post", f"/firmy/dodaj/{draft_key}/oswiadczenie")],
         "/firmy/dodaj/<key>/dostep": [("post", f"/firmy/dodaj/{draft_key}/dostep")],
-        "/firmy/dodaj/<key>/reczne": [("get", f"/firmy/dodaj/{draft_key}/reczne"), ("post", f"/firmy/dodaj/{draft_key}/reczne")],
+        "/firmy/dodaj/<key>/reczne": [
+            ("get", f"/firmy/dodaj/{draft_key}/reczne"), ("post", f"/firmy/dodaj/{draft_key}/reczne")],
         "/konto/sesje/<int:session_id>/zakoncz": [("post", f"/konto/sesje/{anna_session}/zakoncz")],
         "/firmy/<int:company_id>/weryfikacja-dwuetapowa": [("post", f"/firmy/{company_id}/weryfikacja-dwuetapowa")],
         "/konto/weryfikacja-dwuetapowa/klucze/<int:passkey_id>/usun": [
@@ -620,15 +623,10 @@ def outage_draft(client):
 
 
 def registry_answers(monkeypatch, result):
-    from konto.registry import demo
-
     monkeypatch.setattr(demo.DemoRegistry, "lookup", lambda self, tax_id: result)
 
 
 def test_manual_entry_asks_the_registry_again_and_takes_its_answer(client, anna, monkeypatch):
-    from konto.registry.base import CompanyData
-    from konto.registry.base import LookupResult
-
     key = outage_draft(client)
     registry_answers(monkeypatch, LookupResult.found("demo", CompanyData(country="PL", name="PRAWDZIWA NAZWA SA",
                                                                            nip="7010011003")))
@@ -643,8 +641,6 @@ def test_manual_entry_asks_the_registry_again_and_takes_its_answer(client, anna,
 
 
 def test_manual_entry_of_a_number_the_registry_now_does_not_know_is_refused(client, anna, monkeypatch):
-    from konto.registry.base import LookupResult
-
     key = outage_draft(client)
     registry_answers(monkeypatch, LookupResult.not_found("demo"))
     typed = client.post(f"/firmy/dodaj/{key}/reczne", data=TYPED)

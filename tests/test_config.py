@@ -95,7 +95,8 @@ def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
 
 
 def test_tests_get_their_config_instead_of_the_environment(tmp_path):
-    loaded = config.load(str(tmp_path), {"TESTING": True, "KONTO_DEMO": True, "MAIL_PORT": 2525}, environ={"MAIL_PORT": "abc"})
+    test_config = {"TESTING": True, "KONTO_DEMO": True, "MAIL_PORT": 2525}
+    loaded = config.load(str(tmp_path), test_config, environ={"MAIL_PORT": "abc"})
     assert loaded["MAIL_PORT"] == 2525 and loaded["MAIL_TIMEOUT"] == 10.0
 
 

@@ -179,7 +179,8 @@ def path_values(rule):
     values = {}
     for name in rule.arguments:
         if isinstance(rule._converters[name], IntegerConverter):
-            values[name] = st.one_of(st.none(), st.integers(min_value=0, max_value=2**62), st.sampled_from(OUT_OF_RANGE))
+            values[name] = st.one_of(
+                st.none(), st.integers(min_value=0, max_value=2**62), st.sampled_from(OUT_OF_RANGE))
         else:
             values[name] = st.one_of(st.none(), st.text(min_size=1, max_size=60))
     return st.fixed_dictionaries(values)
@@ -229,7 +230,7 @@ def check(world, logged_in, rule_index, data):
     elif encoding == "files":
         as_files = data.draw(st.lists(st.booleans(), min_size=len(body), max_size=len(body)), label="as files")
         parts = [(name, file_part(data) if as_file and name != "csrf_token" else value)
-                 for (name, value), as_file in zip(body, as_files)]
+                 for (name, value), as_file in zip(body, as_files, strict=True)]
         response = client.post(url, data=MultiDict(parts), headers=headers, content_type="multipart/form-data")
     elif encoding == "json":
         response = client.post(url, json=dict(body), headers=headers)
@@ -311,7 +312,8 @@ def test_file_parts_and_out_of_range_integers_on_every_post_route(world):
         for rule in post_rules(app):
             int_args = [name for name in rule.arguments if isinstance(rule._converters[name], IntegerConverter)]
             paths = [url_for_rule(app, rule, world.values, {})]
-            paths += [url_for_rule(app, rule, world.values, {name: number}) for name in int_args for number in OUT_OF_RANGE]
+            paths += [url_for_rule(app, rule, world.values, {name: number})
+                      for name in int_args for number in OUT_OF_RANGE]
             bodies = [lambda: MultiDict([(name, (io.BytesIO(b"x"), "a.txt")) for name in FIELDS])]
             bodies += [lambda n=number: MultiDict([(name, str(n)) for name in FIELDS]) for number in OUT_OF_RANGE]
             for path in paths:

@@ -13,6 +13,7 @@ from konto.models import CompanyDraft
 from konto.models import Email
 from konto.models import Invitation
 from konto.models import Membership
+from konto.models import RateLimitCounter
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
@@ -22,10 +23,10 @@ from tests.helpers import database_url
 from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import make_config
-from tests.licence_helpers import company
-from tests.licence_helpers import make_staff
 from tests.http_helpers import AppProcess
 from tests.http_helpers import Browser
+from tests.licence_helpers import company
+from tests.licence_helpers import make_staff
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "6770002009"
@@ -147,7 +148,7 @@ def test_reauthentication_guesses_count_like_failed_log_ins(tmp_path):
     blocked = reauth(anna, PASSWORD)
     assert blocked.status_code == 429 and "Zbyt wiele prób" in blocked.data.decode()
     assert from_ip(app, "10.9.9.9").login().status_code == 429  # one budget with log-in
-    assert [m.subject for m in mails_to("anna@example.com")][0] == "Logowanie do Twojego Konta zostało czasowo zablokowane"
+    assert mails_to("anna@example.com")[0].subject == "Logowanie do Twojego Konta zostało czasowo zablokowane"
     assert reauth(bob, PASSWORD).status_code == 303
     assert from_ip(app, "10.9.9.9").login(email="bob@example.com").status_code == 303
 
@@ -611,6 +612,4 @@ def test_the_other_strategies_count_in_the_database_too(tmp_path, strategy):
     client = from_ip(app, "10.0.0.66")
     assert [client.login(email="nikt@example.com", password=WRONG).status_code for _ in range(3)] == [422, 422, 429]
     with database.connection_context():
-        from konto.models import RateLimitCounter
-
         assert RateLimitCounter.select().count() >= 1  # counted in the database, not in memory

@@ -53,7 +53,8 @@ def test_every_e_mail_links_to_the_configured_address_whatever_host_the_request_
     anna.client.post(link_in(mails_to("anna.nowa@example.com")[0], "/konto/email/potwierdz/"))
     stranger.client.post(link_in(mails_to("anna@example.com")[0], "/konto/email/cofnij/"))  # "to nie ja"
     reset = link_in(mails_to("anna@example.com")[0], "/haslo/nowe/")
-    anna.client.post(reset, data={"password": "nowe-haslo-do-konta-2026", "password_repeat": "nowe-haslo-do-konta-2026"})
+    new_password = "nowe-haslo-do-konta-2026"
+    anna.client.post(reset, data={"password": new_password, "password_repeat": new_password})
     for _ in range(3):
         stranger.login(password="zle-haslo-calkiem-inne")  # the lockout notice
 

@@ -3,6 +3,7 @@
 import logging
 import re
 
+from konto import tokens
 from tests.helpers import PASSWORD
 from tests.helpers import link_in
 from tests.helpers import mails_to
@@ -34,8 +35,6 @@ def test_a_full_journey_logs_no_password_and_no_token(app, client, journey, capf
 
 def test_an_error_on_a_link_route_logs_the_route_not_the_token(app, client, journey, capfd, caplog, monkeypatch):
     """Issue 10, item 9: Flask's own "Exception on <path>" line carried the token."""
-    from konto import tokens
-
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answered with the 500 page, as in production
     journey.register()
     activation = link_in(mails_to("anna@example.com")[0], "/aktywacja/")

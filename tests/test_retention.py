@@ -19,7 +19,8 @@ def test_purge_deletes_only_stale_unactivated_accounts_and_old_events(app, journ
         for n, created in enumerate((datetime(2020, 1, 1), datetime.now())):
             EmailChange.create(user=1, new_email=f"n{n}@example.com", old_email="anna@example.com",
                                confirm_hash=f"{n:064d}", created_at=created)
-        RateLimitHit.insert_many([{"key": "old", "at": time.time() - 3 * 86400}, {"key": "new", "at": time.time()}]).execute()
+        hits = [{"key": "old", "at": time.time() - 3 * 86400}, {"key": "new", "at": time.time()}]
+        RateLimitHit.insert_many(hits).execute()
         User.update(created_at=datetime(2020, 1, 1)).where(User.email != "fresh@example.com").execute()
         AuditEvent.update(created_at=datetime(2020, 1, 1)).where(AuditEvent.event == "register").execute()
     result = app.test_cli_runner().invoke(args=["accounts", "purge"])

@@ -92,7 +92,8 @@ def manual(key):
     status = flow.type_in_manually(current_user, draft, form.typed())
     if status == registry.NOT_FOUND:
         form.name.errors.append(
-            _("W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.", number=tax_id.display())
+            _("W rejestrze nie ma firmy o numerze %(number)s. Sprawdź, czy numer jest poprawny.",
+              number=tax_id.display())
         )
         return render("companies/manual.html", form=form, draft=draft, tax_id=tax_id, status=422)
     return _see_other("companies.preview", key=key)
