@@ -11,6 +11,7 @@ def app_config(tmp_path, gus, mf, vies, **overrides):
         "TESTING": True,
         "DATABASE_URL": "sqlite:///" + str(tmp_path / "t.sqlite3"),
         "SECRET_KEY": "x",
+        "KONTO_DEMO": True,
         "WTF_CSRF_ENABLED": False,
         "REGISTRY_CONNECT_TIMEOUT": 2.0,
         "REGISTRY_READ_TIMEOUT": 5.0,
