@@ -335,10 +335,17 @@ def test_session_idle_timeout_ends_session(app, client, journey):
     assert client.get("/panel").status_code == 302
 
 
-def test_session_absolute_lifetime_ends_even_a_remembered_session(app, client, journey):
+def logged_in_remembered(journey):
+    """Registered, activated, and logged in with "remember me"; its session last seen long ago."""
     journey.register()
     journey.activate()
     journey.login(remember="y")
+    with database.connection_context():
+        UserSession.update(last_seen_at=datetime(2000, 1, 1)).execute()
+
+
+def test_session_absolute_lifetime_ends_even_a_remembered_session(app, client, journey):
+    logged_in_remembered(journey)
     with database.connection_context():
         UserSession.update(created_at=datetime(2000, 1, 1)).execute()
     assert client.get("/panel").status_code == 302
@@ -426,10 +433,6 @@ def test_a_forged_remember_cookie_does_not_keep_an_idle_session_alive(app, clien
 
 
 def test_a_real_remember_cookie_keeps_an_idle_session(app, client, journey):
-    journey.register()
-    journey.activate()
-    journey.login(remember="y")
-    with database.connection_context():
-        UserSession.update(last_seen_at=datetime(2000, 1, 1)).execute()
+    logged_in_remembered(journey)
     app.config["SESSION_IDLE_TIMEOUT"] = 3600
     assert client.get("/panel").status_code == 200
