@@ -40,8 +40,8 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from limits import parse as parse_limit
 
-from konto import sessions
 from konto import limit_storage  # noqa: F401 - registers the database:// storage with `limits`
+from konto import sessions
 from konto.client import client_ip
 from konto.flows import login as login_flow
 from konto.forms import normalize_email
