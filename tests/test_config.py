@@ -85,12 +85,13 @@ def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
     """With SMTP set (production) the TOTP secrets' key must come from the environment; the demo
     makes one of its own and keeps it; several keys rotate (the first encrypts)."""
     with pytest.raises(config.ConfigError, match="^KONTO_TWO_STEP_KEY is not set"):
-        config.load(str(tmp_path), environ={"SECRET_KEY": "s" * 40, "MAIL_SERVER": "smtp.example.pl"})
-    demo = config.load(str(tmp_path), environ={})
+        config.load(str(tmp_path), environ={"SECRET_KEY": "s" * 40, "MAIL_SERVER": "smtp.example.pl",
+                                            "KONTO_BASE_URL": "https://konto.example.pl"})
+    demo = config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})
     assert demo["KONTO_TWO_STEP_KEY"] == ((tmp_path / "two_step_key").read_text(),)
-    assert config.load(str(tmp_path), environ={})["KONTO_TWO_STEP_KEY"] == demo["KONTO_TWO_STEP_KEY"]
+    assert config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})["KONTO_TWO_STEP_KEY"] == demo["KONTO_TWO_STEP_KEY"]
     both = f"{TWO_STEP_KEY}, {demo['KONTO_TWO_STEP_KEY'][0]}"
-    rotated = config.load(str(tmp_path), environ={"KONTO_TWO_STEP_KEY": both})
+    rotated = config.load(str(tmp_path), environ={"KONTO_DEMO": "1", "KONTO_TWO_STEP_KEY": both})
     assert rotated["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY, demo["KONTO_TWO_STEP_KEY"][0])
 
 

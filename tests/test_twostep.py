@@ -448,8 +448,14 @@ def test_e_mail_change_and_its_links_never_log_in_past_the_second_step(app, enro
                      "/konto/email/cofnij/")
     assert stranger.client.post(revert).status_code == 200
     assert stranger.client.get("/panel").status_code == 302
-    # Either way the next sign-in still asks for the second step.
-    assert stranger.login().headers["Location"] == "/logowanie/weryfikacja"
+    # "To nie ja" ends the password (whoever moved the address knew it) and mails a reset link:
+    # the new password still leads to the second step.
+    assert stranger.login().status_code == 422
+    reset = link_in(mails_to("anna@example.com")[0], "/haslo/nowe/")
+    new_password = "inne-dlugie-haslo-2026"
+    form = {"password": new_password, "password_repeat": new_password}
+    assert stranger.client.post(reset, data=form).status_code == 303
+    assert stranger.login(password=new_password).headers["Location"] == "/logowanie/weryfikacja"
 
 
 def test_the_second_step_page_says_how_to_reach_support(app, enrolled):
