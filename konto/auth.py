@@ -106,6 +106,9 @@ def activate(token):
     form = ActivationForm()
     if not form.validate_on_submit():
         return render_form("auth/activate.html", form, outcome="ok", user=check.user)
+    # Registered from an invitation in this browser: activation goes on to it (read now: the new
+    # session starts from a clean cookie).
+    after = carried_next() or url_for("account.dashboard")
     outcome = signup_flow.activate(check.user, form.password.data)
     if outcome == signup_flow.ALREADY_ACTIVE:
         return render("auth/activate.html", outcome="already_active")
@@ -117,7 +120,7 @@ def activate(token):
         return render("auth/activate.html", form=form, outcome="ok", user=check.user, status=422)
     session.pop(_PENDING_EMAIL, None)
     flash(_("Konto zostało aktywowane. Witamy!"))
-    return redirect_to("account.dashboard")
+    return redirect_to_url(after)
 
 
 @bp.route("/logowanie", methods=["GET", "POST"])

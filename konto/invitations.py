@@ -3,7 +3,7 @@
 `/zaproszenie/<token>` is the link from the e-mail. Anyone may open it: it shows the company,
 who invited and the role. Logged out, it offers to log in (and come back to this link) or to
 create an account (the invitation is remembered in this browser's session, so registration
-starts with the invited address and the log-in after activation comes back to it). Logged in with the invited
+starts with the invited address and activation, which logs in, comes back to it). Logged in with the invited
 address, it offers "Akceptuj zaproszenie" and "Odrzuć"; logged in with another address, it
 says so and changes nothing. An expired, used, revoked or replaced link gets a page of its own
 that says what to do next.
