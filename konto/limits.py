@@ -53,14 +53,18 @@ _SECOND_STEP_ENDPOINTS = (
     "account.reauthenticate", "twostep.reauth_passkey", "twostep.turn_off",
 )
 
+# Where a logged-in user types the password again (re-authentication, turning two-step sign-in
+# off): each wrong one is a guess like a failed log-in, on the user's own address.
+_PASSWORD_AGAIN = ("account.reauthenticate", "twostep.turn_off")
+
 # name: (default limit, key, endpoint(s), what counts)
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
 #   "ok": a POST that went through (303, or 200 with HX-Redirect for htmx).
 LIMITS = {
-    # Typing the password again before a sensitive change (re-authentication) is a guess like a
-    # log-in: it spends the same budgets, per IP and per address (the logged-in user's own).
-    "LOGIN_IP": ("20/minute;200/hour", "ip", ("auth.login", "account.reauthenticate"), "failed"),
-    "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login", "account.reauthenticate"), "failed"),
+    # Typing the password again (_PASSWORD_AGAIN) is a guess like a log-in: it spends the same
+    # budgets, per IP and per address (the logged-in user's own).
+    "LOGIN_IP": ("20/minute;200/hour", "ip", ("auth.login",) + _PASSWORD_AGAIN, "failed"),
+    "LOGIN_ACCOUNT": ("5/5 minutes;15/hour;40/day", "account", ("auth.login",) + _PASSWORD_AGAIN, "failed"),
     "REGISTER_IP": ("10/minute;60/hour", "ip", ("auth.register",), "all"),
     "REGISTER_ACCOUNT": ("3/hour", "account", ("auth.register",), "ok"),
     # Activation asks for the registration's password: wrong ones count like failed log-ins.
@@ -99,6 +103,7 @@ LIMITS = {
 # After an address is locked, its owner is told at most this often.
 LOCKOUT_NOTICE = "1/hour"
 
+
 def ip_key():
     return "ip:" + client_ip()
 
@@ -106,7 +111,7 @@ def ip_key():
 def _limited_address():
     """The address a request counts against: the form's, normalised; on re-authentication the
     logged-in user's own (whatever the form says)."""
-    if request.endpoint == "account.reauthenticate" and current_user.is_authenticated:
+    if request.endpoint in _PASSWORD_AGAIN and current_user.is_authenticated:
         return current_user.email
     return normalize_email(request.form.get("email", ""))
 
@@ -187,7 +192,7 @@ def too_many_requests(error):
     seconds = max(1, int(reset_at - time.time()))
     minutes = _minutes_left(reset_at)
     # Re-authentication guesses a password (and a code): the log-in page's words come first.
-    if request.endpoint in ("auth.login", "account.reauthenticate"):
+    if request.endpoint in ("auth.login",) + _PASSWORD_AGAIN:
         response = error_page(
             429,
             _("Zbyt wiele prób"),

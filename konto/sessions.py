@@ -138,11 +138,13 @@ def end_session():
 
 
 def end_all_sessions(user, keep=None):
-    """End every session of a user (password reset or change), optionally but one."""
+    """End every session of a user (password reset or change), optionally but one; and every
+    half-session (a sign-in waiting at the second step stands for a password that may be gone)."""
     query = UserSession.delete().where(UserSession.user == user)
     if keep is not None:
         query = query.where(UserSession.id != keep.id)
     query.execute()
+    PendingLogin.delete().where(PendingLogin.user == user).execute()
 
 
 # -- the half-session between the password and the second step ----------------------------

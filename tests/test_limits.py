@@ -555,6 +555,20 @@ def test_wrong_second_step_codes_are_limited_per_ip(tmp_path, clock):
     assert half(app, "anna@example.com", "10.0.0.1").second_step(app_code(secret, clock)).status_code == 303
 
 
+def test_wrong_passwords_when_turning_two_step_off_count_like_failed_log_ins(tmp_path, clock):
+    """Turning two-step sign-in off asks for the password: a guess there is a log-in guess too
+    (issue 10, item 6), on the owner's own address whatever the form says."""
+    app = limited_app(tmp_path, LOGIN_ACCOUNT="3/hour")
+    anna = signed_up(app, "anna@example.com")
+    anna.turn_on_app(clock)
+    off = "/konto/weryfikacja-dwuetapowa/wylacz"
+    for _ in range(3):
+        guess = {"password": WRONG, "code": "000000", "email": "bob@example.com"}
+        assert anna.client.post(off, data=guess).status_code == 422
+    assert from_ip(app, "10.9.9.9").login().status_code == 429  # one budget with log-in
+    assert mails_to("anna@example.com")[0].subject == "Logowanie do Twojego Konta zostało czasowo zablokowane"
+
+
 def test_passkey_challenges_are_limited_per_ip(tmp_path):
     app = limited_app(tmp_path, PASSKEY_OPTIONS_IP="2/hour")
     client = from_ip(app, "10.0.0.66").client

@@ -11,6 +11,8 @@ from konto import create_app
 from konto.db import database
 from konto.models import CompanyDraft
 from konto.models import Email
+from konto.models import Membership
+from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import link_in
@@ -47,6 +49,11 @@ def test_every_e_mail_links_to_the_configured_address_whatever_host_the_request_
     with database.connection_context():
         company_id = CompanyDraft.get(CompanyDraft.company.is_null(False)).company_id
     anna.client.post(f"/firmy/{company_id}/prosby/1", data={"decyzja": "accept"})  # access decided
+    anna.client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "nowy@example.com"})  # invitation
+    with database.connection_context():
+        bobs = Membership.get(Membership.user == User.get(User.email == "bob@example.com").id).id
+    anna.client.post(f"/firmy/{company_id}/uzytkownicy/{bobs}/rola", data={"rola": "admin"})  # a new role
+    anna.client.post(f"/firmy/{company_id}/uzytkownicy/{bobs}/usun")  # removed from the company
     anna.client.post("/konto/potwierdz", data={"password": PASSWORD})
     anna.client.post("/konto/email", data={"email": "bob@example.com"})  # taken: a notice to bob
     anna.client.post("/konto/email", data={"email": "anna.nowa@example.com"})
@@ -61,7 +68,7 @@ def test_every_e_mail_links_to_the_configured_address_whatever_host_the_request_
     with database.connection_context():
         messages = list(Email.select())
     subjects = {m.subject for m in messages}
-    assert len(subjects) >= 11, sorted(subjects)  # every kind of e-mail above was sent
+    assert len(subjects) >= 14, sorted(subjects)  # every kind of e-mail above was sent
     for message in messages:
         for body in (message.text_body, message.html_body):
             assert EVIL not in body, message.subject

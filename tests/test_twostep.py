@@ -436,6 +436,38 @@ def test_a_password_reset_leaves_two_step_sign_in_on(app, enrolled, clock):
     assert browser.second_step(app_code(secret, clock)).status_code == 303
 
 
+def reset_by_e_mail(app, new_password):
+    browser = Journey(app.test_client())
+    browser.client.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
+    form = {"password": new_password, "password_repeat": new_password}
+    assert browser.client.post(link_in(mails_to("anna@example.com")[0], "/haslo/nowe/"), data=form).status_code == 303
+
+
+def change_in_settings(anna, secret, clock, new_password):
+    assert anna.reauth(code=app_code(secret, clock)).status_code == 303
+    clock.advance(30)
+    form = {"password": new_password, "password_repeat": new_password}
+    assert anna.client.post("/konto/haslo", data=form).status_code == 303
+
+
+@pytest.mark.parametrize("how", ["reset", "change"])
+def test_a_new_password_ends_a_sign_in_waiting_at_the_second_step(app, enrolled, clock, how):
+    """A half-session stands for "the password was right": whoever typed the old password and
+    waits at the second step (for a code they hope to phish) is out once the owner sets a new one
+    (issue 10's rule: a token dies with the state it stands for)."""
+    anna, secret, _codes = enrolled
+    attacker = fresh_login(app)  # the old password, typed elsewhere
+    if how == "reset":
+        reset_by_e_mail(app, "nowe-haslo-po-resecie-2026")
+    else:
+        change_in_settings(anna, secret, clock, "nowe-haslo-w-ustawieniach-2026")
+    clock.advance(30)
+    answer = attacker.second_step(app_code(secret, clock))
+    assert answer.status_code == 303 and answer.headers["Location"] == "/logowanie"
+    assert attacker.client.get("/panel").status_code == 302
+    assert anna.client.get("/panel").status_code == (302 if how == "reset" else 200)
+
+
 def test_e_mail_change_and_its_links_never_log_in_past_the_second_step(app, enrolled, clock):
     anna, secret, _codes = enrolled
     assert anna.reauth(code=app_code(secret, clock)).status_code == 303
