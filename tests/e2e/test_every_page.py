@@ -44,6 +44,7 @@ from konto.models import AdminClaim
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Consent
+from konto.models import EmailChange
 from konto.models import Invitation
 from konto.models import Licence
 from konto.models import Membership
@@ -143,7 +144,7 @@ WALK = [
     Visit("companies.new", "/firmy/dodaj", ADMIN, submit="Zatwierdź", errors=True),
     Visit("companies.new", "/firmy/dodaj", ADMIN, fill=(("NIP lub numer VAT UE", "PL7010011003"),),
           submit="Zatwierdź"),
-    Visit("companies.manual", "/firmy/dodaj/reczne?numer=PL7010011003", ADMIN, submit="Przejdź dalej",
+    Visit("companies.manual", "/firmy/dodaj/{draft_manual}/reczne", ADMIN, submit="Przejdź dalej",
           errors=True),
     Visit("companies.preview", "/firmy/dodaj/{draft}/dane", ADMIN, heading="Sprawdź dane firmy"),
     Visit("companies.preview", "/firmy/dodaj/{draft_nameless}/dane", ADMIN, submit="Przejdź dalej", errors=True),
@@ -247,6 +248,20 @@ def _draft(user, number, **data):
     ).key
 
 
+def _email_change(user, other_address, confirmed):
+    """An e-mail change request of `user` (stored, like the flow's): its confirmation link while
+    pending, or its "to nie ja" link once confirmed (to `other_address`, the address before)."""
+    token = f"walk-{secrets.token_urlsafe(24)}"
+    token_hash = sha256(token.encode()).hexdigest()
+    if confirmed:
+        EmailChange.create(user=user, new_email=user.email, old_email=other_address, restore_email=other_address,
+                           confirm_hash=sha256(secrets.token_bytes(16)).hexdigest(), revert_hash=token_hash,
+                           status="confirmed", confirmed_at=utcnow())
+    else:
+        EmailChange.create(user=user, new_email=other_address, old_email=user.email, confirm_hash=token_hash)
+    return token
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """The app over HTTP, with the people and things the pages show."""
@@ -307,12 +322,17 @@ def world(tmp_path_factory):
             "message_id": message.id,
             "activation_token": tokens.make_token(tokens.ACTIVATE, ewa),
             "reset_token": tokens.make_token(tokens.RESET, bartek),
-            "confirm_token": tokens.make_token(tokens.CHANGE_EMAIL, bartek, email="bartek.nowy@example.com"),
-            "revert_token": tokens.make_token(tokens.REVERT_EMAIL, bartek, email="bartek.stary@example.com"),
+            "confirm_token": _email_change(bartek, "bartek.nowy@example.com", confirmed=False),
+            "revert_token": _email_change(bartek, "bartek.stary@example.com", confirmed=True),
             "draft": _draft(anna, "PL6760003007"),  # a civil partnership: its legal form once
             "draft_nameless": _draft(anna, "DE123456788"),
             "draft_ended": _draft(anna, "PL5830006000"),
             "draft_taken": _draft(celina, "PL5250001003", name=LONG_NAME),
+            # Step 1 when the registry could not answer: only the number, to be typed in by hand.
+            "draft_manual": CompanyDraft.create(key=secrets.token_urlsafe(16), user=anna, tax_id="PL7010011003",
+                                                data={"country": "PL", "name": None, "nip": "7010011003"},
+                                                source="manual",
+                                                manual=True).key,
         }
     yield server, values
     server.stop()
