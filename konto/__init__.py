@@ -9,6 +9,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from konto import account
+from konto import api
 from konto import auth
 from konto import cli
 from konto import companies
@@ -23,6 +24,7 @@ from konto import mailbox
 from konto import migrations
 from konto import observability
 from konto import pages
+from konto import programs
 from konto import registry
 from konto import sessions
 from konto import twostep
@@ -73,6 +75,8 @@ def create_app(test_config=None):
     licences.init_app(app)  # Licencje, Usługi and the back office (Obsługa)
     app.register_blueprint(twostep.bp)
     app.register_blueprint(invitations.bp)
+    programs.init_app(app, csrf)  # the code page, Połączone programy, the OAuth endpoints
+    api.init_app(app, csrf)  # the program API under /api/v1
     if app.config["DEMO_MAIL"]:
         app.register_blueprint(mailbox.bp)
     limits.init_app(app)  # after the blueprints: it wraps their views

@@ -84,6 +84,13 @@ EVENTS = {
     "company_left": _l("Opuszczenie firmy"),
     "admin_handed_over": _l("Przekazanie administracji firmy"),
     "admin_received": _l("Przejęcie administracji firmy"),
+    # Desktop programs (the device flow, Połączone programy).
+    "program_approved": _l("Zgoda na połączenie programu (kod z programu)"),
+    "program_denied": _l("Odrzucenie prośby programu o połączenie"),
+    "program_connected": _l("Połączenie programu z kontem"),
+    "program_disconnected": _l("Rozłączenie programu"),
+    "programs_disconnected": _l("Rozłączenie wszystkich programów (nowe hasło)"),
+    "program_token_reused": _l("Program rozłączony: ponowne użycie starego tokenu (możliwa kradzież)"),
 }
 
 

@@ -13,6 +13,7 @@ from konto import migrations
 from konto import retention
 from konto.flows import staff
 from konto.licences import cli as licences_cli
+from konto.programs import cli as programs_cli
 from konto.registry import cli as registry_cli
 
 db_group = AppGroup("db", help="The database: schema version and upgrade, backup.")
@@ -39,7 +40,13 @@ staff_group.add_command(staff.grant_command)
 staff_group.add_command(staff.revoke_command)
 staff_group.add_command(staff.list_command)
 
-GROUPS = (db_group, mail_group, registry_group, accounts_group, licences_group, staff_group)
+programs_group = AppGroup("programs", help="Desktop programs allowed to connect (OAuth clients of the device flow).")
+programs_group.add_command(programs_cli.list_command)
+programs_group.add_command(programs_cli.add_command)
+programs_group.add_command(programs_cli.disable_command)
+programs_group.add_command(programs_cli.enable_command)
+
+GROUPS = (db_group, mail_group, registry_group, accounts_group, licences_group, staff_group, programs_group)
 
 
 def init_app(app):

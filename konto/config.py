@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from limits import parse_many
 
+from konto import licence_files
 from konto.client import parse_networks
 from konto.limits import LIMITS
 
@@ -80,6 +81,12 @@ def _fernet_keys(raw):
     if not keys:
         raise ValueError("holds no key")
     return keys
+
+
+def _signing_key(raw):
+    """An Ed25519 private key (base64url of its 32-byte seed), checked, kept as the string."""
+    licence_files.parse_private_key(raw)
+    return raw.strip()
 
 
 def _networks(raw):
@@ -169,6 +176,13 @@ SETTINGS = (
     # None: the app sends Abonament notices itself in demo mail mode (else cron: `licences notify`)
     Setting("LICENCE_NOTICES_IN_APP", _flag, None),
     Setting("LICENCE_NOTICE_INTERVAL", _whole_number, 3600),  # seconds between the app's own runs
+    # -- desktop programs: the device flow, tokens, licence files (konto/programs; seconds) ------
+    Setting("PROGRAM_CODE_LIFETIME", _whole_number, 15 * 60),  # a user code (and its device code)
+    Setting("PROGRAM_POLL_INTERVAL", _whole_number, 5),  # seconds a program waits between polls
+    Setting("PROGRAM_ACCESS_TOKEN_LIFETIME", _whole_number, 15 * 60),
+    Setting("PROGRAM_REFRESH_TOKEN_LIFETIME", _whole_number, 30 * 24 * 3600),  # renewed at each refresh
+    Setting("LICENCE_SIGNING_KEY", _signing_key, None),  # None: required, except in demo mode
+    Setting("LICENCE_FILE_LIFETIME", _whole_number, 30 * 24 * 3600),  # a signed licence file is trusted this long
     # -- rate limits (konto.limits) ---------------------------------------------------------
     Setting("RATELIMIT_ENABLED", _flag, True),
     # The app's own database (every worker and process counts together); or redis://host:6379/0.
@@ -297,6 +311,7 @@ def finish(config, instance_path):
         config["KONTO_TWO_STEP_KEY"] = demo_two_step_key(instance_path)
     elif isinstance(config["KONTO_TWO_STEP_KEY"], str):  # a test config may give one key as text
         config["KONTO_TWO_STEP_KEY"] = _fernet_keys(config["KONTO_TWO_STEP_KEY"])
+    _licence_signing_key(config, instance_path)
     if config.get("KONTO_REGISTRY") == "gus" and not config.get("GUS_API_KEY"):
         raise ConfigError("KONTO_REGISTRY=gus needs GUS_API_KEY (the key issued by GUS for BIR 1.1).")
     https = bool(config.get("KONTO_HTTPS"))
@@ -309,3 +324,19 @@ def finish(config, instance_path):
             config["SESSION_COOKIE_NAME"] = "__Host-konto"
         config.setdefault("REMEMBER_COOKIE_NAME", "__Host-konto-remember")
     return config
+
+
+def _licence_signing_key(config, instance_path):
+    """The key that signs licence files: from the environment; in the demo one kept under
+    instance/; in tests a fresh one per app; a deployment without it does not start."""
+    if config.get("LICENCE_SIGNING_KEY"):
+        return
+    if config.get("TESTING"):
+        config["LICENCE_SIGNING_KEY"] = licence_files.new_private_key_text()
+    elif not config.get("MAIL_SERVER"):
+        config["LICENCE_SIGNING_KEY"] = licence_files.demo_key_text(instance_path)
+    else:
+        raise ConfigError(
+            "LICENCE_SIGNING_KEY is not set: programs could not check the licence files the portal signs. "
+            "Make one with `python -m konto.licence_files` and keep it secret."
+        )

@@ -41,6 +41,7 @@ from flask_login import current_user
 from limits import parse as parse_limit
 
 from konto import limit_storage  # noqa: F401 - registers the database:// storage with `limits`
+from konto import problems
 from konto import sessions
 from konto.client import client_ip
 from konto.flows import login as login_flow
@@ -56,6 +57,12 @@ _SECOND_STEP_ENDPOINTS = (
 # Where a logged-in user types the password again (re-authentication, turning two-step sign-in
 # off): each wrong one is a guess like a failed log-in, on the user's own address.
 _PASSWORD_AGAIN = ("account.reauthenticate", "twostep.turn_off")
+
+# Every route of the program API (a test checks the list against the blueprint).
+API_ENDPOINTS = (
+    "api.me", "api.companies", "api.licences", "api.register", "api.registration", "api.licence_file",
+    "api.release",
+)
 
 # name: (default limit, key, endpoint(s), what counts)
 #   counts "all": every POST; "failed": a POST answered 422 (wrong password, bad form);
@@ -98,7 +105,20 @@ LIMITS = {
     # for (whoever asks), so the form cannot be used to flood a mailbox.
     "EMAIL_CHANGE_USER": ("5/hour;20/day", "user", ("account.change_email",), "all"),
     "EMAIL_CHANGE_ADDRESS": ("3/hour;10/day", "account", ("account.change_email",), "all"),
+    # The code page: RFC 8628 §5.1 — with 8 letters of 20 (34.5 bits), about 5 wrong tries per
+    # code lifetime (15 minutes) keep a guess at 2^-32. Per account and per address; a right
+    # code is not counted, so the owner of a real code typing it is never stopped by someone else.
+    "PROGRAM_CODE_USER": ("5/15 minutes;20/day", "user", ("programs.code",), "failed"),
+    "PROGRAM_CODE_IP": ("10/15 minutes;50/day", "ip", ("programs.code",), "failed"),
+    # Programs: asking for codes (each pending code is one more to guess), polling and refreshing,
+    # revoking; the API per connection (all its tokens together), GET and POST alike.
+    "DEVICE_IP": ("20/hour;100/day", "ip", ("oauth.device_authorization",), "all"),
+    "TOKEN_IP": ("60/minute", "ip", ("oauth.token", "oauth.revoke"), "all"),
+    "API_PROGRAM": ("120/minute;5000/hour", "program", API_ENDPOINTS, "all"),
+    "API_REGISTER_PROGRAM": ("30/hour", "program", ("api.register",), "all"),
 }
+# Limits that count GET requests too (the rest count POSTs).
+ANY_METHOD = {"API_PROGRAM"}
 
 # After an address is locked, its owner is told at most this often.
 LOCKOUT_NOTICE = "1/hour"
@@ -138,8 +158,16 @@ def second_step_key():
     return f"user:{pending.user_id}" if pending is not None else ip_key()
 
 
-KEYS = {"ip": ip_key, "account": account_key, "user": user_key, "second_step": second_step_key,
-        "company": company_key}
+def program_key():
+    """A program's connection (by its Bearer token), or the address when the token is not valid
+    (konto.api.auth.limit_key, which the API registers)."""
+    return current_app.extensions["konto_program_limit_key"]()
+
+
+KEYS = {
+    "ip": ip_key, "account": account_key, "user": user_key, "second_step": second_step_key, "company": company_key,
+    "program": program_key,
+}
 
 
 def _went_through(response):
@@ -190,6 +218,8 @@ def too_many_requests(error):
     current = _limiter().current_limit
     reset_at = current.reset_at if current is not None else time.time() + 60
     seconds = max(1, int(reset_at - time.time()))
+    if problems.is_api_request():  # a program: a problem in JSON
+        return problems.for_status(429, headers={"Retry-After": str(seconds)})
     minutes = _minutes_left(reset_at)
     # Re-authentication guesses a password (and a code): the log-in page's words come first.
     if request.endpoint in ("auth.login",) + _PASSWORD_AGAIN:
@@ -257,7 +287,7 @@ def init_app(app):
                 _limit_value(name),
                 scope=name.lower(),
                 key_func=KEYS[key],
-                methods=["POST"],
+                methods=None if name in ANY_METHOD else ["POST"],
                 deduct_when=COUNTS[counts],
                 on_breach=_ON_BREACH.get(name),
             )(view)

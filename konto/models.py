@@ -484,7 +484,87 @@ class AdminClaim(BaseModel):
     reason = CharField(max_length=500, null=True)
 
 
+# --- Desktop programs connected to the account (issue 13) ----------------------------------
+# OAuth 2.0 device authorization (RFC 8628): a program asks for a code, the user types it on
+# the code page and approves; the program then gets a rotating pair of tokens. Every secret
+# (device code, user code, access and refresh tokens) is stored only as a hash.
+
+
+class ProgramClient(BaseModel):
+    """A vendor's desktop program allowed to connect (a public OAuth client: no secret)."""
+
+    client_id = CharField(max_length=40, unique=True)  # also Installation.source of its registrations
+    name = CharField(max_length=100)  # shown on the code page and on "Połączone programy"
+    scope = CharField(max_length=200)  # the scopes it may ask for, space-separated
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class DeviceAuthorization(BaseModel):
+    """One run of the device flow: pending → approved | denied → consumed (tokens issued)."""
+
+    device_code_hash = CharField(max_length=64, unique=True)  # SHA-256 of the program's device_code
+    user_code_hash = CharField(max_length=64)  # HMAC of the 8 letters the user types
+    client = ForeignKeyField(ProgramClient, on_delete="CASCADE")
+    scope = CharField(max_length=200)
+    machine_name = CharField(max_length=100, null=True)  # as the program reported it (unverified)
+    ip = CharField(max_length=45, null=True)  # where the program asked from
+    user_agent = CharField(max_length=255, null=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    interval = IntegerField()  # seconds between polls; raised by 5 at each slow_down
+    last_polled_at = DateTimeField(null=True)
+    status = CharField(max_length=10, default="pending")  # pending | approved | denied | consumed
+    user = ForeignKeyField(User, null=True, on_delete="CASCADE")
+    company_ids = JSONField(null=True)  # the companies the user picked (ids), until tokens are issued
+    decided_at = DateTimeField(null=True)
+
+
+class ProgramConnection(BaseModel):
+    """A program connected to an account: one approval, one family of rotating tokens."""
+
+    user = ForeignKeyField(User, backref="program_connections", on_delete="CASCADE")
+    client = ForeignKeyField(ProgramClient, on_delete="CASCADE")
+    machine_name = CharField(max_length=100, null=True)
+    scope = CharField(max_length=200)
+    created_at = DateTimeField(default=utcnow)  # first use
+    last_used_at = DateTimeField(default=utcnow)
+    last_ip = CharField(max_length=45, null=True)
+    revoked_at = DateTimeField(null=True)
+    revoked_reason = CharField(max_length=20, null=True)  # user | password_reset | reuse | program | deleted
+
+
+class ProgramConnectionCompany(BaseModel):
+    """A company the user let the program use, through the membership it had then: when the
+    membership ends (removal, leaving, account deletion) the row goes with it, so a later new
+    membership of the same company does not bring the program's access back."""
+
+    connection = ForeignKeyField(ProgramConnection, backref="companies", on_delete="CASCADE")
+    membership = ForeignKeyField(Membership, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("connection", "membership"), True),)
+
+
+class ProgramToken(BaseModel):
+    """An access token and its refresh token; a refresh makes a new row (rotation)."""
+
+    connection = ForeignKeyField(ProgramConnection, backref="tokens", on_delete="CASCADE")
+    access_hash = CharField(max_length=64, unique=True)
+    refresh_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    access_expires_at = DateTimeField()
+    refresh_expires_at = DateTimeField()
+    refresh_used_at = DateTimeField(null=True)  # rotated: a second use means theft
+    revoked_at = DateTimeField(null=True)  # this access token revoked by the program (RFC 7009)
+
+
 # One live registration per installation id and licence; one pending claim per person and company.
+# A user code is unique among the codes still waiting for the user.
+DeviceAuthorization.add_index(
+    DeviceAuthorization.index(DeviceAuthorization.user_code_hash, unique=True,
+                              where=DeviceAuthorization.status == "pending")
+)
 Installation.add_index(
     Installation.index(Installation.licence, Installation.installation_id, unique=True,
                        where=Installation.status.in_(["pending", "active"]))
@@ -604,6 +684,11 @@ ALL_MODELS = [
     Passkey,
     PasskeyChallenge,
     PendingLogin,
+    ProgramClient,
+    DeviceAuthorization,
+    ProgramConnection,
+    ProgramConnectionCompany,
+    ProgramToken,
     RateLimitHit,
     RateLimitCounter,
 ]

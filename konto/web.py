@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from konto import documents
+from konto import problems
 from konto import taxid
 from konto import tokens
 from konto.forms import MAX_ID
@@ -118,7 +119,10 @@ def refuse_nul():
 def error_page(status, title, *paragraphs, heading=None, action=None, alert=False):
     """An error in the app's style: one template (errors/error.html), the parts that differ
     passed in. action: (url, text) of the button, by default the start page. For htmx the
-    page is swapped into <main> whatever the status, so the message is seen."""
+    page is swapped into <main> whatever the status, so the message is seen. For a program (the
+    API, the OAuth endpoints): a problem in JSON (konto.problems)."""
+    if problems.is_api_request():
+        return problems.for_status(status)
     response = render(
         "errors/error.html",
         status=status,

@@ -383,6 +383,7 @@ def request_registration(user, company, number, installation_id, machine_name, s
             & Installation.status.in_(["pending", "active"])
         )
         if existing is not None:
+            existing.created = False  # the program asked again: the same registration (idempotent)
             return existing
         if active_installations(licence) >= stations_total(licence):
             raise Refused(
@@ -400,6 +401,7 @@ def request_registration(user, company, number, installation_id, machine_name, s
         )
         history.record(licence.tax_id, "registration_requested", user, licence, machine_name)
         audit.record("installation_requested", user, f"{numbers.masked(licence.number)}: {machine_name}")
+    installation.created = True
     return installation
 
 

@@ -7,6 +7,7 @@ from konto import passwords
 from konto import sessions
 from konto.db import database
 from konto.db import write_transaction
+from konto.flows import programs
 from konto.flows.email_change import cancel_pending as cancel_pending_email_changes
 from konto.flows.notices import send_reset_link
 from konto.flows.notices import tell_owner
@@ -53,8 +54,8 @@ def request_reset(email):
 
 def reset(user, password):
     """Set a new password from a reset link, only while the password is still the one the link
-    was made for (so the link works once); every session and pending e-mail change ends and the
-    owner is told.
+    was made for (so the link works once); every session, every connected program and every
+    pending e-mail change ends, and the owner is told.
 
     False when the password changed since (the link was used).
     """
@@ -67,6 +68,7 @@ def reset(user, password):
         )
         if changed:
             sessions.end_all_sessions(user)
+            programs.end_connections(user, "password_reset")  # "I lost control": programs too
             cancel_pending_email_changes(user)
             audit.record("password_reset", user.id)
             _tell_changed(user)
