@@ -117,3 +117,21 @@ def admin_with_company(app, email="anna@example.com", tax_id="PL5250001003"):
 def after(seconds):
     """Move the app's clock this many seconds past real time (the live server's thread too)."""
     clock.travel(timedelta(seconds=seconds))
+
+
+def program_routes(connection_id, company, registration):
+    """Every route of the code page, Połączone programy and the program API that takes an id,
+    with a call to each: (method, path, by_program). A stranger's browser calls the first kind,
+    a stranger's program (its own token) the second; both get 404."""
+    api = "/api/v1/companies/<int:company_id>"
+    base = f"/api/v1/companies/{company}"
+    return {
+        "/konto/programy/<int:connection_id>/rozlacz": [("post", f"/konto/programy/{connection_id}/rozlacz", False)],
+        f"{api}/licences": [("get", f"{base}/licences", True)],
+        f"{api}/registrations": [("post", f"{base}/registrations", True)],
+        f"{api}/registrations/<int:registration_id>": [("get", f"{base}/registrations/{registration}", True)],
+        f"{api}/registrations/<int:registration_id>/licence-file": [
+            ("get", f"{base}/registrations/{registration}/licence-file", True)],
+        f"{api}/registrations/<int:registration_id>/release": [
+            ("post", f"{base}/registrations/{registration}/release", True)],
+    }

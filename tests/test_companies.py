@@ -11,6 +11,7 @@ from konto.models import CompanyDraft
 from konto.models import Invitation
 from konto.models import Membership
 from konto.models import Passkey
+from konto.models import ProgramConnection
 from konto.models import RegistryCache
 from konto.models import User
 from konto.models import UserSession
@@ -22,6 +23,8 @@ from tests.helpers import count
 from tests.helpers import mails_to
 from tests.licence_helpers import licence_objects
 from tests.licence_helpers import licence_routes
+from tests.program_helpers import connected
+from tests.program_helpers import program_routes
 
 LEGAL_PERSON = "PL5250001003"
 SOLE_PROPRIETOR = "6770002009"
@@ -390,8 +393,14 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
         passkey_id = Passkey.create(user=User.get(User.email == "anna@example.com"), credential_id="a-credential",
                                     public_key="a-key", name="Laptop").id
     ids = licence_objects(company_id)  # licences, claims, the back office: tests/test_staff.py walks them too
+    anna_program = connected(app, anna)  # a connection of anna's, to her company
+    with database.connection_context():
+        connection_id = ProgramConnection.get().id
     eve = Journey(app.test_client())
     eve.signed_up(email="eve@example.com")
+    eve.add_company("PL6760003007")
+    eve_program = connected(app, eve)  # eve's program, with a token of its own for eve's company
+    programs = program_routes(connection_id, company_id, ids["installation_id"])
     eve.reauth()  # so that a recent password is not what stops her
     users = f"/firmy/{company_id}/uzytkownicy"
     routes = {
@@ -435,15 +444,24 @@ def test_stranger_gets_404_on_every_route_that_takes_an_id(app, client, anna):
                     "email": "eve@example.com"} if method == "post" else None
             response = getattr(eve.client, method)(path, data=data)
             assert response.status_code == 404, (method, path, response.status_code)
+    for calls in programs.values():
+        for method, path, by_program in calls:
+            if by_program:
+                response = getattr(eve_program, method)(path.removeprefix("/api/v1"))
+            else:
+                response = getattr(eve.client, method)(path)
+            assert response.status_code == 404, (method, path, response.status_code)
     assert client.get(f"/firmy/{company_id}").status_code == 200  # anna's session and company are intact
     with database.connection_context():
         assert Passkey.get_by_id(passkey_id).name == "Laptop" and not Company.get_by_id(company_id).require_two_step
-        assert Membership.select().count() == 1 and Membership.get().role == "admin"
+        in_company = Membership.select().where(Membership.company == company_id)  # eve has one of her own
+        assert in_company.count() == 1 and in_company.get().role == "admin"
         assert Invitation.get().status == "pending" and Invitation.get().send_count == 1
+    assert anna_program.get("/companies").status_code == 200  # and her program's connection
     # A new route that takes an id must be added above (or, if it is not about an account's
     # object, to NOT_OBJECT_ROUTES with the reason).
     with_ids = {rule.rule for rule in app.url_map.iter_rules() if "<" in rule.rule}
-    assert with_ids - NOT_OBJECT_ROUTES == set(routes)
+    assert with_ids - NOT_OBJECT_ROUTES == set(routes) | set(programs)
 
 
 # What a plain member of a company gets on each of its routes: the administrators' actions are

@@ -159,8 +159,8 @@ def register(company_id):
     """Register a licence on this machine: a pending registration for the vendor's back office
     (or the one already pending or active for that installation id)."""
     access = auth.require("licences:register")
-    number, installation_id, machine_name = _json_body("licence_number", "installation_id", "machine_name")
     member = auth.membership(access, company_id)
+    number, installation_id, machine_name = _json_body("licence_number", "installation_id", "machine_name")
     try:
         row = licence_flow.request_registration(
             access.user, member.company, number, installation_id, machine_name, source=access.client.client_id
