@@ -8,6 +8,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 
 from examples.konto_program import InvalidLicenceFile
 from examples.konto_program import verify_licence_file
@@ -183,7 +184,9 @@ def test_a_token_without_the_scope_gets_403(app, anna):
     assert program.get("/companies").status_code == 200
     refused = program.get(f"/companies/{company_id()}/licences")
     assert refused.status_code == 403 and refused.json["code"] == "INSUFFICIENT_SCOPE"
-    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="konto", error="insufficient_scope", scope="licences:read"'
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="konto", error="insufficient_scope", scope="licences:read"'
+    )
 
 
 def test_without_a_valid_token_every_route_is_401(app, world):
@@ -277,7 +280,10 @@ def test_the_api_reads_no_cookie_sets_none_and_has_no_cors(app, world):
 
 def test_the_public_key_and_the_signing_key_setting(tmp_path):
     with pytest.raises(config.ConfigError, match="LICENCE_SIGNING_KEY is not set"):
-        config.load(str(tmp_path), environ={"MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40})
+        config.load(str(tmp_path), environ={
+            "MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40,
+            "KONTO_TWO_STEP_KEY": Fernet.generate_key().decode(),
+        })
     with pytest.raises(config.ConfigError, match=r"^LICENCE_SIGNING_KEY='abc' .+\.$"):
         config.load(str(tmp_path), environ={"LICENCE_SIGNING_KEY": "abc"})
     demo = config.load(str(tmp_path), environ={})  # the demo: a key made once, kept under instance/

@@ -8,12 +8,14 @@ import pytest
 
 from konto import config
 from konto import create_app
+from konto import licence_files
 from konto.db import database
 from tests.helpers import ON_POSTGRES
 from tests.helpers import TWO_STEP_KEY
 from tests.helpers import database_url
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+SIGNING_KEY = licence_files.new_private_key_text()
 # Read by gunicorn.conf.py (gunicorn's settings), not by the app.
 GUNICORN_VARIABLES = {"WEB_CONCURRENCY", "KONTO_BIND", "KONTO_WORKER_TIMEOUT"}
 
@@ -40,6 +42,8 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
     environ = {
         "SECRET_KEY": "s" * 40,
         "KONTO_TWO_STEP_KEY": TWO_STEP_KEY,
+        "LICENCE_SIGNING_KEY": SIGNING_KEY,
+        "PROGRAM_POLL_INTERVAL": "7",
         "MAIL_SERVER": "smtp.example.pl",
         "MAIL_PORT": "587",
         "MAIL_USE_TLS": "1",
@@ -61,6 +65,7 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
     assert loaded["GUS_API_KEY"] is None
     assert loaded["DEMO_MAIL"] is False and loaded["SESSION_COOKIE_SECURE"] is True
     assert loaded["KONTO_TWO_STEP_KEY"] == (TWO_STEP_KEY,)
+    assert loaded["LICENCE_SIGNING_KEY"] == SIGNING_KEY and loaded["PROGRAM_POLL_INTERVAL"] == 7
 
 
 @pytest.mark.parametrize(
@@ -74,6 +79,8 @@ def test_the_environment_is_parsed_as_each_setting_s_type(tmp_path):
         ("RATELIMIT_STRATEGY", "leaky-bucket"),
         ("KONTO_REGISTRY", "krs"),
         ("KONTO_TWO_STEP_KEY", "not-a-fernet-key"),
+        ("LICENCE_SIGNING_KEY", "not-an-ed25519-key"),
+        ("PROGRAM_CODE_LIFETIME", "15 minutes"),
     ],
 )
 def test_a_bad_value_fails_with_a_sentence_naming_the_variable(tmp_path, name, value):
@@ -86,6 +93,7 @@ def test_production_refuses_to_start_without_the_two_step_key(tmp_path):
     makes one of its own and keeps it; several keys rotate (the first encrypts)."""
     with pytest.raises(config.ConfigError, match="^KONTO_TWO_STEP_KEY is not set"):
         config.load(str(tmp_path), environ={"SECRET_KEY": "s" * 40, "MAIL_SERVER": "smtp.example.pl",
+                                            "LICENCE_SIGNING_KEY": SIGNING_KEY,
                                             "KONTO_BASE_URL": "https://konto.example.pl"})
     demo = config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})
     assert demo["KONTO_TWO_STEP_KEY"] == ((tmp_path / "two_step_key").read_text(),)

@@ -27,6 +27,11 @@ from tests.http_helpers import AppProcess
 from tests.http_helpers import Browser
 from tests.licence_helpers import company
 from tests.licence_helpers import make_staff
+from tests.program_helpers import Program
+from tests.program_helpers import admin_with_company
+from tests.program_helpers import company_id
+from tests.program_helpers import connected
+from tests.program_helpers import enter_code
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "6770002009"
@@ -469,6 +474,7 @@ def test_every_limit_has_a_test():
                                 "ACCESS_REQUEST_USER", "ACCESS_REQUEST_IP", "FIELD_CHECK_IP", "CLAIM_USER",
                                 "STAFF_REAUTH_USER", "INVITE_COMPANY", "INVITE_USER", "EMAIL_CHANGE_USER",
                                 "EMAIL_CHANGE_ADDRESS", "ACTIVATE_IP", "MANUAL_USER"} | SECOND_STEP_LIMITS
+    covered |= PROGRAM_LIMITS
     assert set(LIMITS) == covered
 
 
@@ -627,3 +633,79 @@ def test_the_other_strategies_count_in_the_database_too(tmp_path, strategy):
     assert [client.login(email="nikt@example.com", password=WRONG).status_code for _ in range(3)] == [422, 422, 429]
     with database.connection_context():
         assert RateLimitCounter.select().count() >= 1  # counted in the database, not in memory
+
+
+# Desktop programs -----------------------------------------------------------------------------
+
+PROGRAM_LIMITS = {"PROGRAM_CODE_USER", "PROGRAM_CODE_IP", "DEVICE_IP", "TOKEN_IP", "API_PROGRAM",
+                  "API_REGISTER_PROGRAM"}
+WRONG_CODE = "BCDF-GHJK"  # well formed; no program asked with it
+
+
+def test_wrong_program_codes_are_limited_per_account_whatever_the_ip(tmp_path):
+    app = limited_app(tmp_path, PROGRAM_CODE_USER="2/hour")
+    mallory = signed_up(app, "mallory@example.com", ip="10.0.0.66")
+    for _ in range(2):
+        assert enter_code(mallory, WRONG_CODE).status_code == 422
+    mallory.client.environ_base["REMOTE_ADDR"] = "10.0.0.67"
+    assert enter_code(mallory, WRONG_CODE).status_code == 429
+    bob = signed_up(app, "bob@example.com", ip="10.0.0.66")  # another account, the same address
+    assert enter_code(bob, WRONG_CODE).status_code == 422
+    assert mallory.client.get("/polacz").status_code == 200  # reading the page is not limited
+
+
+def test_wrong_program_codes_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, PROGRAM_CODE_IP="2/hour")
+    anna, bob = signed_up(app, "anna@example.com", ip="10.0.0.66"), signed_up(app, "bob@example.com", ip="10.0.0.66")
+    assert enter_code(anna, WRONG_CODE).status_code == 422
+    assert enter_code(bob, WRONG_CODE).status_code == 422
+    assert enter_code(anna, WRONG_CODE).status_code == 429
+    anna.client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    assert enter_code(anna, WRONG_CODE).status_code == 422
+
+
+def test_programs_asking_for_codes_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, DEVICE_IP="2/hour")
+    program = Program(app, ip="10.0.0.66")
+    assert [program.ask().status_code for _ in range(3)] == [200, 200, 429]
+    refused = program.ask()
+    assert refused.json["code"] == "RATE_LIMITED" and int(refused.headers["Retry-After"]) > 0
+    assert Program(app, ip="10.0.0.1").ask().status_code == 200
+
+
+def test_polling_and_revoking_are_limited_per_ip(tmp_path):
+    app = limited_app(tmp_path, TOKEN_IP="3/minute")
+    program = Program(app, ip="10.0.0.66")
+    program.ask()
+    assert program.poll().json["error"] == "authorization_pending"
+    assert program.revoke("not-a-token").status_code == 200  # RFC 7009 §2.2: an unknown token is fine
+    assert program.poll().status_code == 400
+    assert program.poll().status_code == 429
+    other = Program(app, ip="10.0.0.1")
+    assert other.poll(program.device["device_code"]).json["error"] in ("authorization_pending", "slow_down")
+
+
+def test_the_api_is_limited_per_connection(tmp_path):
+    app = limited_app(tmp_path, API_PROGRAM="3/minute")
+    anna = admin_with_company(app)
+    first = connected(app, anna)
+    second = connected(app, anna, machine="KASA-2")  # another connection, the same address
+    assert [first.get("/companies").status_code for _ in range(3)] == [200, 200, 200]
+    refused = first.get("/me")
+    assert refused.status_code == 429 and refused.json["code"] == "RATE_LIMITED"
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert second.get("/companies").status_code == 200
+    # A fresh access token of the same connection does not reset its count.
+    assert first.refresh().status_code == 200
+    assert first.get("/companies").status_code == 429
+
+
+def test_registering_licences_is_limited_per_connection(tmp_path):
+    app = limited_app(tmp_path, API_REGISTER_PROGRAM="1/hour")
+    anna = admin_with_company(app)
+    program = connected(app, anna)
+    path = f"/companies/{company_id()}/registrations"
+    body = {"licence_number": "SPDEM-HAQJQ-D6E21", "installation_id": "inst-1", "machine_name": "KASA-1"}
+    assert program.post(path, json=body).status_code == 422  # a wrong number still counts
+    assert program.post(path, json=body).status_code == 429
+    assert program.get(f"/companies/{company_id()}/licences").status_code == 200  # reading is not limited

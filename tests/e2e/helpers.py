@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 from konto import documents
 from konto import passwords
 from konto.db import database
+from konto.flows import licences as licence_flow
+from konto.flows import staff as staff_flow
+from konto.models import Company
 from konto.models import Consent
+from konto.models import Membership
 from konto.models import User
 from konto.models import utcnow
 from tests.helpers import PASSWORD
@@ -305,3 +309,39 @@ def confirm(person):
     expect(person.main.get_by_label("E-mail", exact=True)).to_be_checked()
     person.swap(person.button("Dodaj firmę"), push_url=COMPANY_URL)
     expect(person.main).to_contain_text("została dodana.")
+
+
+# -- licences and the back office (steps shared by the licence and program browser tests) -----
+NIP = "PL5250001003"
+NAME = "PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ"
+
+
+def company_with(server, **people_roles):
+    """The demo company in the portal, with these accounts in it (email → role)."""
+    with server.app.app_context(), database.connection_context():
+        company = Company.create(tax_id=NIP, country="PL", nip=NIP[2:], name=NAME, source="demo")
+        for email, role in people_roles.items():
+            Membership.create(user=User.get(User.email == email), company=company, role=role, contact_email=email)
+        return company.id
+
+
+def staff_account(server, email="ola@example.com"):
+    create_user(server, email, "Ola", "Obsługowa")
+    with server.app.app_context(), database.connection_context():
+        staff_flow.grant(email)
+
+
+def issued(server, **kw):
+    """A licence issued by the flow the back office uses (for journeys that start with one)."""
+    with server.app.test_request_context("/"), database.connection_context():
+        issuer = User.get(User.email == "ola@example.com")
+        return licence_flow.issue(issuer, NIP, "sprzedaz", "pro", 5, **kw)
+
+
+def into_back_office(person, email="ola@example.com"):
+    person.log_in(email)
+    person.goto("/obsluga/")
+    expect(person.main.locator("h1")).to_have_text("Obsługa: potwierdź, że to Ty")
+    person.fill("Hasło", PASSWORD)
+    person.submit_redirect(person.button("Potwierdź"))
+    expect(person.main.locator("h1")).to_have_text("Obsługa")

@@ -8,21 +8,17 @@ import pytest
 from playwright.sync_api import expect
 
 from konto import clock
-from konto.db import database
-from konto.flows import licences as flow
-from konto.flows import staff as staff_flow
 from konto.licences import numbers
-from konto.models import Company
-from konto.models import Membership
-from konto.models import User
+from tests.e2e.helpers import NAME
+from tests.e2e.helpers import NIP
+from tests.e2e.helpers import company_with
 from tests.e2e.helpers import create_user
-from tests.helpers import PASSWORD
+from tests.e2e.helpers import into_back_office
+from tests.e2e.helpers import issued
+from tests.e2e.helpers import staff_account
 from tests.licence_helpers import PDF
 
 pytestmark = pytest.mark.browser
-
-NIP = "PL5250001003"
-NAME = "PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ"
 
 
 @pytest.fixture(autouse=True)
@@ -30,37 +26,6 @@ def _real_time(live_server, tmp_path):
     live_server.app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     yield
     clock.travel(None)
-
-
-def company_with(server, **people_roles):
-    """The demo company in the portal, with these accounts in it (email → role)."""
-    with server.app.app_context(), database.connection_context():
-        company = Company.create(tax_id=NIP, country="PL", nip=NIP[2:], name=NAME, source="demo")
-        for email, role in people_roles.items():
-            Membership.create(user=User.get(User.email == email), company=company, role=role, contact_email=email)
-        return company.id
-
-
-def staff_account(server, email="ola@example.com"):
-    create_user(server, email, "Ola", "Obsługowa")
-    with server.app.app_context(), database.connection_context():
-        staff_flow.grant(email)
-
-
-def issued(server, **kw):
-    """A licence issued by the flow the back office uses (for journeys that start with one)."""
-    with server.app.test_request_context("/"), database.connection_context():
-        issuer = User.get(User.email == "ola@example.com")
-        return flow.issue(issuer, NIP, "sprzedaz", "pro", 5, **kw)
-
-
-def into_back_office(person, email="ola@example.com"):
-    person.log_in(email)
-    person.goto("/obsluga/")
-    expect(person.main.locator("h1")).to_have_text("Obsługa: potwierdź, że to Ty")
-    person.fill("Hasło", PASSWORD)
-    person.submit_redirect(person.button("Potwierdź"))
-    expect(person.main.locator("h1")).to_have_text("Obsługa")
 
 
 def test_staff_issue_a_licence_a_member_sees_it_then_why_it_is_suspended(people, js):
