@@ -8,12 +8,15 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from konto import create_app
 from konto.db import database
+from konto.flows import members
 from konto.flows import programs as flow
 from konto.models import AuditEvent
+from konto.models import Company
 from konto.models import DeviceAuthorization
 from konto.models import Membership
 from konto.models import ProgramClient
 from konto.models import ProgramConnection
+from konto.models import ProgramConnectionCompany
 from konto.models import ProgramToken
 from konto.models import User
 from tests.helpers import PASSWORD
@@ -327,19 +330,31 @@ def test_deleting_the_account_ends_every_connection(app, anna):
 
 
 def test_removal_from_a_company_takes_it_out_of_the_api_on_the_next_call(app, anna):
+    """Through the one place a membership ends (konto.flows.members.end_membership): removed by
+    an administrator, or leaving; either way the program loses that company on its next call."""
+    bob = admin_with_company(app, email="bob@example.com", tax_id="PL6760003007")
     anna.add_company("PL6770002009")
-    program = connected(app, anna)
-    assert len(program.get("/companies").json["companies"]) == 2
-    second = company_id("PL6770002009")
-    assert program.get(f"/companies/{second}/licences").status_code == 200
-    with database.connection_context():  # what ending a membership does (konto/flows: the row goes)
-        Membership.delete().where(Membership.company == second).execute()
-    assert [c["tax_id"] for c in program.get("/companies").json["companies"]] == ["PL5250001003"]
-    gone = program.get(f"/companies/{second}/licences")
+    first, second = company_id(), company_id("PL6770002009")
+    with database.connection_context():
+        bob_user = User.get(User.email == "bob@example.com")
+        for company in (first, second):
+            members.join(bob_user, Company.get_by_id(company), "member")
+    program = connected(app, bob)
+    assert len(program.get("/companies").json["companies"]) == 3
+    assert program.get(f"/companies/{first}/licences").status_code == 200
+
+    with database.connection_context():
+        bob_in_first = Membership.get((Membership.user == bob_user.id) & (Membership.company == first)).id
+    assert anna.client.post(f"/firmy/{first}/uzytkownicy/{bob_in_first}/usun").status_code == 303  # Usuń z firmy
+    gone = program.get(f"/companies/{first}/licences")
     assert gone.status_code == 404 and gone.json["code"] == "COMPANY_NOT_FOUND"
-    with database.connection_context():  # back in the company later: the old connection stays out
-        Membership.create(user=User.get(User.email == "anna@example.com"), company=second, role="admin")
+    assert bob.client.post(f"/firmy/{second}/opusc").status_code == 303  # Opuść firmę
     assert program.get(f"/companies/{second}/licences").status_code == 404
+    assert [c["tax_id"] for c in program.get("/companies").json["companies"]] == ["PL6760003007"]
+    with database.connection_context():
+        assert ProgramConnectionCompany.select().count() == 1  # the rows went with the memberships
+        members.join(bob_user, Company.get_by_id(first), "admin")  # back in the company later:
+    assert program.get(f"/companies/{first}/licences").status_code == 404  # the old connection stays out
 
 
 def test_the_program_revokes_its_tokens_rfc_7009(app, anna):

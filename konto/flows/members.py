@@ -23,6 +23,7 @@ from peewee import JOIN
 from konto import audit
 from konto.db import is_sqlite
 from konto.db import write_transaction
+from konto.flows import programs
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import AccessRequest
@@ -182,13 +183,15 @@ def end_membership(membership, actor, how):
     company, after its rules were checked). `how`: "removed" (by the administrator `actor`),
     "left", or "account_deleted".
 
-    The row goes; invitations the person sent as an administrator are revoked (nobody grants
-    more than they hold); their access request goes too, so they can ask again; the person's
-    chosen company, if it was this one, becomes another of theirs; the history records it;
-    and a removed person is told by e-mail.
+    The row goes, and with it the person's programs' access to the company (Połączone
+    programy); invitations the person sent as an administrator are revoked (nobody grants more
+    than they hold); their access request goes too, so they can ask again; the person's chosen
+    company, if it was this one, becomes another of theirs; the history records it; and a
+    removed person is told by e-mail.
     """
     company = Company.get_by_id(membership.company_id)
     person = User.get_by_id(membership.user_id)
+    programs.end_company_access(membership)  # the person's programs lose this company now
     Membership.delete().where(Membership.id == membership.id).execute()
     if is_admin(membership):
         revoke_invitations_sent_by(person, company)

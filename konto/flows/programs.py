@@ -445,6 +445,12 @@ def end_connections(user, reason):
     return ended
 
 
+def end_company_access(membership):
+    """A membership ends (konto.flows.members.end_membership): no connection of the person may use
+    that company any more, from the next call on. (A new membership later brings nothing back.)"""
+    return ProgramConnectionCompany.delete().where(ProgramConnectionCompany.membership == membership.id).execute()
+
+
 def connections_of(user):
     """The user's working connections, newest use first, each with the companies it may still use."""
     now = clock.now()
