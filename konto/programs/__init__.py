@@ -20,7 +20,7 @@ oauth = Blueprint("oauth", __name__)
 from konto import licence_files  # noqa: E402
 from konto.db import database  # noqa: E402
 from konto.flows import programs as flow  # noqa: E402
-from konto.programs import oauth_views  # noqa: E402,F401 - routes
+from konto.programs import oauth_views  # noqa: E402 - routes
 from konto.programs import server  # noqa: E402
 from konto.programs import views  # noqa: E402,F401 - routes
 
@@ -30,6 +30,7 @@ def init_app(app, csrf):
     app.register_blueprint(bp)
     app.register_blueprint(oauth)
     csrf.exempt(oauth)
+    app.before_request_funcs.setdefault(None, []).insert(0, oauth_views.note_start)
     app.extensions["konto_oauth"] = server.create_server(app)
     licence_files.init_app(app)
     with database.connection_context():

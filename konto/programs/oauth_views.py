@@ -44,13 +44,20 @@ def device_authorization():
         return _server().create_endpoint_response("device_authorization")
 
 
+def note_start():
+    """When a token request arrived, before anything waits (the rate limits' counts, the write
+    lock): tells a refresh race (two requests with one refresh token at once) from a replay
+    (flows.programs.refresh_reused). The first thing the app does with a request."""
+    if request.endpoint == "oauth.token":
+        g.token_request_started = clock.now()
+
+
 @oauth.route("/oauth/token", methods=["POST"])
 def token():
     """RFC 6749 §3.2: the device-code grant (polling) and refresh_token (rotation)."""
     refused = _refuse_query_string()
     if refused:
         return refused
-    g.token_request_started = clock.now()  # before any lock: tells a refresh race from a replay
     with write_transaction():
         return _server().create_token_response()
 
