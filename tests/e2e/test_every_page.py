@@ -36,6 +36,7 @@ from konto import documents
 from konto import factors
 from konto import tokens
 from konto.db import database
+from konto.flows import programs as programs_flow
 from konto.flows import twostep as twostep_flow
 from konto.licences import demo as demo_licences
 from konto.mail import send_email
@@ -44,6 +45,7 @@ from konto.models import AdminClaim
 from konto.models import Company
 from konto.models import CompanyDraft
 from konto.models import Consent
+from konto.models import DeviceAuthorization
 from konto.models import EmailChange
 from konto.models import Invitation
 from konto.models import Licence
@@ -218,6 +220,17 @@ WALK = [
     Visit("staff.claim", "/obsluga/wnioski/{claim_id}", STAFF),
     Visit("staff.log", "/obsluga/dziennik", STAFF),
     Visit("staff.catalogue_page", "/obsluga/katalog", STAFF),
+    # Desktop programs: the code page, the decision (a program waits with {user_code}), Połączone
+    # programy; the API's list of errors. Nothing is decided here: both walks see the code pending.
+    Visit("programs.code", "/polacz", ADMIN, heading="Połącz program z Kontem"),
+    Visit("programs.code", "/polacz", ADMIN, submit="Dalej", errors=True),
+    Visit("programs.code", "/polacz", ADMIN, fill=(("Kod z programu", "{user_code}"),), submit="Dalej",
+          heading="Czy to Twój program?"),
+    Visit("programs.confirm", "/polacz/potwierdz", ADMIN, submit="Połącz", errors=True),
+    Visit("programs.done", "/polacz/gotowe", ADMIN, heading="Połącz program z Kontem"),  # nothing decided yet
+    Visit("programs.connections", "/konto/programy", ADMIN, heading="Połączone programy"),
+    Visit("programs.connections", "/konto/programy", MEMBER, heading="Połączone programy"),
+    Visit("api.problem_types", "/api/v1/problems", heading="API dla programów: błędy"),
 ]
 
 # GET routes the walk does not visit, and why.
@@ -227,6 +240,10 @@ EXEMPT = {
     "healthz": "JSON for the load balancer",
     "mailbox.html_part": "the e-mail's HTML part: checked as the frame of mailbox.show",
     "staff.claim_statement": "the claim's PDF, a download",
+    "oauth.metadata": "JSON for programs: the server metadata (RFC 8414)",
+    **{endpoint: "JSON for programs: the program API (tests/test_api_schema.py checks it)" for endpoint in (
+        "api.me", "api.companies", "api.licences", "api.registration", "api.licence_file", "api.licence_key",
+        "api.openapi_document")},
 }
 
 
@@ -267,7 +284,8 @@ def world(tmp_path_factory):
     """The app over HTTP, with the people and things the pages show."""
     tmp = tmp_path_factory.mktemp("walk")
     config = make_config(tmp, WTF_CSRF_ENABLED=True, KONTO_BASE_URL=None, RATELIMIT_ENABLED=False,
-                         REAUTH_WINDOW=3600, STAFF_REAUTH_WINDOW=3600, TWO_STEP_LOGIN_TIMEOUT=3600)
+                         REAUTH_WINDOW=3600, STAFF_REAUTH_WINDOW=3600, TWO_STEP_LOGIN_TIMEOUT=3600,
+                         PROGRAM_CODE_LIFETIME=4 * 3600)
     server = LiveServer(create_app(config))
     with server.app.test_request_context(), database.connection_context():
         anna, bartek, celina, dorota = (create_user(server, email, first, last) for email, first, last in [
@@ -307,10 +325,19 @@ def world(tmp_path_factory):
         claim = AdminClaim.create(company=long_named, claimant=bartek, licence=licence, stored_name="A" * 32 + ".pdf",
                                   original_name="oswiadczenie.pdf", size=1, sha256="0" * 64,
                                   object_until=utcnow() + timedelta(hours=72))
+        # A program connected to the long-named company, and one waiting for its code to be typed.
+        demo_program = programs_flow.client_by_id("demo-program")
+        _device, code, asked = programs_flow.start(demo_program, demo_program.scope, "KSIEGOWOSC-PC-02",
+                                                   "203.0.113.7", "walk")
+        programs_flow.approve(anna, asked.id, code, [long_named.id])
+        programs_flow.connect(DeviceAuthorization.get_by_id(asked.id))
+        _device, user_code, _asked = programs_flow.start(demo_program, demo_program.scope, "KASA-1", "203.0.113.7",
+                                                         "walk")
         message = send_email(INACTIVE, "Aktywuj swoje Konto", "activation", user=ewa,
                              link="http://127.0.0.1/aktywacja/" + tokens.make_token(tokens.ACTIVATE, ewa))
         values = {
             "staff_password": staff_password,
+            "user_code": user_code,
             "admin_id": anna.id,
             "licence_id": licence.id,
             "claim_id": claim.id,
@@ -485,7 +512,7 @@ class Walker:
         for label in visit.uncheck:
             main.get_by_label(label, exact=True).uncheck()
         for label, value in visit.fill:
-            main.get_by_label(label, exact=True).fill(value)
+            main.get_by_label(label, exact=True).fill(value.format(**values))
         if visit.submit:
             self._press(page, main.get_by_role("button", name=visit.submit, exact=True))
         if visit.heading:
