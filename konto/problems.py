@@ -23,6 +23,7 @@ PREFIXES = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server")
 PROBLEMS = {
     "UNAUTHENTICATED": (_l("Brak ważnego tokenu"), _l("Nie ma nagłówka Authorization: Bearer, token jest nieznany, wygasł albo połączenie programu zostało zakończone (Rozłącz, nowe hasło, usunięcie konta). Odśwież token albo połącz program ponownie.")),  # noqa: E501
     "INSUFFICIENT_SCOPE": (_l("Zakres tokenu nie pozwala na to"), _l("Program nie dostał zgody na tę czynność (brak zakresu).")),  # noqa: E501
+    "TWO_STEP_REQUIRED": (_l("Wymagana weryfikacja dwuetapowa"), _l("Firma, w której jesteś, wymaga weryfikacji dwuetapowej, a Ty jej nie masz. Włącz ją w Koncie (Moje konto → Weryfikacja dwuetapowa): program zacznie wtedy znów działać.")),  # noqa: E501
     "FORBIDDEN": (_l("Brak uprawnień w firmie"), _l("To może zrobić tylko administrator firmy.")),
     "COMPANY_NOT_FOUND": (_l("Nie ma takiej firmy"), _l("Firmy nie ma na koncie albo program nie dostał do niej dostępu (albo użytkownik już w niej nie jest).")),  # noqa: E501
     "REGISTRATION_NOT_FOUND": (_l("Nie ma takiej rejestracji"), _l("Nie ma takiej rejestracji licencji w tej firmie.")),

@@ -17,6 +17,7 @@ from konto import config
 from konto import create_app
 from konto.db import database
 from konto.flows import licences as licence_flow
+from konto.models import Company
 from konto.models import Installation
 from konto.models import Membership
 from konto.models import User
@@ -263,6 +264,22 @@ def test_errors_are_problem_details_and_never_leak_internals(app, world, monkeyp
     assert crashed.json["code"] == "SERVER_ERROR"
     for leak in ("SELECT", "internals", "views.py", "Traceback", "RuntimeError"):
         assert leak not in crashed.data.decode()
+
+
+def test_a_company_requiring_two_step_sign_in_stops_the_programs_of_those_without_it(world, clock):
+    """The portal opens nothing but the two-step pages to such a person (konto.twostep): their
+    programs get nothing either, until they turn it on (a fallback path keeps the rule)."""
+    anna, program = world["anna"], world["program"]
+    with database.connection_context():
+        Company.update(require_two_step=True).where(Company.id == world["company"]).execute()
+    for path in ("/me", "/companies", f"/companies/{world['company']}/licences"):
+        refused = program.get(path)
+        assert refused.status_code == 403 and refused.json["code"] == "TWO_STEP_REQUIRED", path
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+    refused = register(program, world["company"])
+    assert refused.status_code == 403 and refused.json["code"] == "TWO_STEP_REQUIRED"
+    anna.turn_on_app(clock)
+    assert [c["id"] for c in program.get("/companies").json["companies"]] == [world["company"]]
 
 
 def test_the_api_reads_no_cookie_sets_none_and_has_no_cors(app, world):

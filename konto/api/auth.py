@@ -16,6 +16,7 @@ from flask import request
 from konto import clock
 from konto.client import client_ip
 from konto.flows import programs as flow
+from konto.flows import twostep as twostep_flow
 from konto.models import Company
 from konto.models import Membership
 from konto.models import ProgramClient
@@ -89,8 +90,12 @@ def current_access(required=True):
 
 
 def require(scope=None):
-    """The caller, if its token carries the scope (any, for None); else 401 or 403."""
+    """The caller, if its token carries the scope (any, for None); else 401 or 403. A person whom
+    a company requires to have two-step sign-in, and who has not turned it on, opens nothing in
+    the portal but the pages that turn it on: their programs get nothing either, until they do."""
     access = current_access()
+    if access.user.two_step_at is None and twostep_flow.required(access.user):
+        raise Problem(403, "TWO_STEP_REQUIRED")
     if scope is not None and scope not in access.scopes:
         raise Problem(
             403,

@@ -167,7 +167,7 @@ def _paths():
         "/me": {"get": {
             "operationId": "me", "summary": "Who the token acts for", "security": _secured(),
             "responses": {"200": _json("Me", "The account, program and machine of this connection."),
-                          **_problem_responses(401, 429)}}},
+                          **_problem_responses(401, 403, 429)}}},
         "/companies": {"get": {
             "operationId": "listCompanies", "summary": "The companies the program may use, with the user's role",
             "security": _secured("companies:read"),
