@@ -228,7 +228,8 @@ def test_a_token_for_one_company_cannot_reach_another(app, world):
                              ("post", f"/companies/{company}/registrations/{registration}/release")]:
             response = getattr(program, method)(path, **({"json": {}} if method == "post" else {}))
             assert response.status_code == 404, (path, response.json)
-            assert response.json["code"] == "COMPANY_NOT_FOUND"
+            # An id past what the column holds matches no route at all (konto.web.IdConverter).
+            assert response.json["code"] == ("COMPANY_NOT_FOUND" if company < 2**31 else "NOT_FOUND")
     # A program connected to the other company only: anna's first company's registration is not its.
     for method, path in [("get", f"/companies/{own_other}/registrations/{registration}"),
                          ("get", f"/companies/{own_other}/registrations/{registration}/licence-file"),
@@ -298,14 +299,14 @@ def test_the_api_reads_no_cookie_sets_none_and_has_no_cors(app, world):
 def test_the_public_key_and_the_signing_key_setting(tmp_path):
     with pytest.raises(config.ConfigError, match="LICENCE_SIGNING_KEY is not set"):
         config.load(str(tmp_path), environ={
-            "MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40,
+            "MAIL_SERVER": "smtp.example.pl", "SECRET_KEY": "s" * 40, "KONTO_BASE_URL": "https://konto.example.pl",
             "KONTO_TWO_STEP_KEY": Fernet.generate_key().decode(),
         })
     with pytest.raises(config.ConfigError, match=r"^LICENCE_SIGNING_KEY='abc' .+\.$"):
         config.load(str(tmp_path), environ={"LICENCE_SIGNING_KEY": "abc"})
-    demo = config.load(str(tmp_path), environ={})  # the demo: a key made once, kept under instance/
+    demo = config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})  # the demo: a key made once, kept under instance/
     assert demo["LICENCE_SIGNING_KEY"] == (tmp_path / "licence_signing_key").read_text()
-    assert config.load(str(tmp_path), environ={})["LICENCE_SIGNING_KEY"] == demo["LICENCE_SIGNING_KEY"]
+    assert config.load(str(tmp_path), environ={"KONTO_DEMO": "1"})["LICENCE_SIGNING_KEY"] == demo["LICENCE_SIGNING_KEY"]
     key = base64.urlsafe_b64encode(bytes(range(32))).rstrip(b"=").decode()
     app = create_app(make_config(tmp_path, LICENCE_SIGNING_KEY=key))
     served = app.test_client().get("/api/v1/licence-files/key").json
