@@ -3,9 +3,11 @@
 Starts the app on a temporary database (demo mail, demo registry, CSRF on) on 127.0.0.1,
 registers a user through the browser and saves:
 
+    docs/screenshots/front-page.png        the front page a visitor sees
     docs/screenshots/register.png          the registration page, filled in
     docs/screenshots/activation-email.png  the activation e-mail in the demo mailbox
     docs/screenshots/company-preview.png   step 2 of "Dodaj firmę": the registry's data
+    docs/screenshots/company-phone.png     the company page on a phone (390×844), the menu folded
 
 Run: .venv/bin/python scripts/screenshots.py   (or: make screenshots)
 """
@@ -64,12 +66,17 @@ def main():
         finally:
             server.shutdown()
             database.close()
-    for name in ("register", "activation-email", "company-preview"):
+    for name in ("front-page", "register", "activation-email", "company-preview", "company-phone"):
         print(OUT / f"{name}.png")
 
 
 def take(page):
     main = page.locator("#main")
+
+    # The front page a visitor sees.
+    page.goto("/")
+    expect(main.locator("h1")).to_contain_text("Twoje firmy")
+    page.screenshot(path=str(OUT / "front-page.png"), full_page=True)
 
     # The registration page, filled in, with the password strength hint.
     page.goto("/rejestracja")
@@ -111,6 +118,17 @@ def take(page):
     expect(main.locator("h1")).to_have_text("Sprawdź dane firmy")
     page.locator("body").click(position={"x": 5, "y": 300})
     page.screenshot(path=str(OUT / "company-preview.png"), full_page=True)
+
+    # Add it (steps 2 and 3), then its page as a phone shows it: the top bar folded into "Menu".
+    page.goto(main.get_by_role("link", name="Przejdź dalej").get_attribute("href"))
+    main.get_by_label("Oświadczam", exact=False).check()
+    main.get_by_role("button", name="Dodaj firmę").click()
+    expect(page).to_have_url(re.compile(r"/firmy/\d+$"))
+    expect(page.locator("body")).to_contain_text("została dodana")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.evaluate("() => { document.activeElement.blur(); window.scrollTo(0, 0); }")
+    page.screenshot(path=str(OUT / "company-phone.png"))
 
 
 if __name__ == "__main__":
