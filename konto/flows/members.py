@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from konto import audit
+from konto import taxid
 from konto.db import is_sqlite
 from konto.db import write_transaction
 from konto.flows import programs
@@ -71,7 +72,7 @@ def role_label(role):
 
 def company_label(company):
     """How an audit event names a company: its name and number."""
-    return f"{company.name[:100]} ({company.tax_id})"
+    return f"{company.name[:100]} ({taxid.display(company.tax_id)})"
 
 
 def lock_company(company_id):
