@@ -218,6 +218,8 @@ def passkey_person(browser, live_server, a11y_checked):
     """A person at http://localhost:PORT (an IP address cannot be a WebAuthn RP ID) with a
     virtual platform authenticator that verifies the user (CDP's WebAuthn domain)."""
     server = types.SimpleNamespace(url=live_server.url.replace("127.0.0.1", "localhost"), app=live_server.app)
+    # The app's configured address is the one people use (the relying party, like e-mail links).
+    live_server.app.config["KONTO_BASE_URL"] = server.url
     person = Person(browser, server, True, a11y_checked)
     cdp = person.context.new_cdp_session(person.page)
     cdp.send("WebAuthn.enable")
