@@ -38,7 +38,7 @@ EVENTS = {
     # Licences, services, claims; the back office (Obsługa): each staff action, who and when.
     "staff_granted": _l("Nadanie roli Obsługi"),
     "staff_revoked": _l("Odebranie roli Obsługi"),
-    "staff_confirmed": _l("Obsługa: potwierdzenie hasła"),
+    "staff_confirmed": _l("Obsługa: potwierdzenie hasła i kodu"),
     "licence_issued": _l("Obsługa: wystawienie licencji"),
     "licence_suspended": _l("Obsługa: zawieszenie licencji"),
     "licence_resumed": _l("Obsługa: wznowienie licencji"),

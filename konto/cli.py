@@ -15,6 +15,7 @@ from konto.flows import staff
 from konto.licences import cli as licences_cli
 from konto.programs import cli as programs_cli
 from konto.registry import cli as registry_cli
+from konto.twostep import cli as twostep_cli
 
 db_group = AppGroup("db", help="The database: schema version and upgrade, backup.")
 db_group.add_command(migrations.upgrade_command)
@@ -46,7 +47,11 @@ programs_group.add_command(programs_cli.add_command)
 programs_group.add_command(programs_cli.disable_command)
 programs_group.add_command(programs_cli.enable_command)
 
-GROUPS = (db_group, mail_group, registry_group, accounts_group, licences_group, staff_group, programs_group)
+two_step_group = AppGroup("two-step", help="Two-step sign-in: the key that encrypts the authenticator apps' secrets.")
+two_step_group.add_command(twostep_cli.rotate_key_command)
+
+GROUPS = (db_group, mail_group, registry_group, accounts_group, licences_group, staff_group, programs_group,
+          two_step_group)
 
 
 def init_app(app):

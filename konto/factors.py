@@ -68,7 +68,12 @@ def decrypt(token):
 
 
 def rotate(token):
-    """The same secret encrypted with the first (newest) key."""
+    """The same secret encrypted with the first (newest) key; None when it already is."""
+    try:
+        Fernet(current_app.config["KONTO_TWO_STEP_KEY"][0]).decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
     try:
         return _fernet().rotate(token.encode()).decode()
     except InvalidToken:

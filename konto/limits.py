@@ -48,10 +48,11 @@ from konto.flows import login as login_flow
 from konto.forms import normalize_email
 from konto.web import error_page
 
-# Where a second step is checked: at sign-in, re-authenticating, turning two-step sign-in off.
+# Where a second step is checked: at sign-in, re-authenticating (the back office's too),
+# turning two-step sign-in off.
 _SECOND_STEP_ENDPOINTS = (
     "twostep.second_step", "twostep.second_step_recovery", "twostep.second_step_passkey",
-    "account.reauthenticate", "twostep.reauth_passkey", "twostep.turn_off",
+    "account.reauthenticate", "twostep.reauth_passkey", "twostep.turn_off", "staff.reauthenticate",
 )
 
 # Where a logged-in user types the password again (re-authentication, turning two-step sign-in
@@ -92,7 +93,7 @@ LIMITS = {
     "ACCESS_REQUEST_USER": ("10/hour", "user", ("companies.request_access",), "all"),
     # A claim to administrator rights stores a file and e-mails the administrators.
     "CLAIM_USER": ("5/hour", "user", ("licences.claim_member", "licences.claim_draft"), "all"),
-    # Staff confirm their password often: wrong ones are limited like log-ins.
+    # Staff confirm their password and code often: wrong ones are limited like log-ins.
     "STAFF_REAUTH_USER": ("5/5 minutes;20/hour", "user", ("staff.reauthenticate",), "failed"),
     "SECOND_STEP_ACCOUNT": ("5/5 minutes;15/hour;40/day", "second_step", _SECOND_STEP_ENDPOINTS, "failed"),
     "SECOND_STEP_IP": ("20/minute;200/hour", "ip", _SECOND_STEP_ENDPOINTS + ("twostep.passkey_sign_in",), "failed"),

@@ -32,6 +32,7 @@ from konto.db import database
 from konto.models import Company
 from konto.models import Membership
 from konto.models import PendingLogin
+from konto.models import StaffMember
 from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
@@ -49,10 +50,14 @@ def _hash(key):
 # Does a company of the session's user require two-step sign-in? (A correlated subquery: the
 # rule that sends such a user to turn it on costs no query of its own.)
 _RequiringCompany = Company.alias("requiring")
-_TWO_STEP_REQUIRED = fn.EXISTS(
-    Membership.select(SQL("1"))
-    .join(_RequiringCompany, on=(Membership.company == _RequiringCompany.id))
-    .where((Membership.user == User.id) & (_RequiringCompany.require_two_step == True))  # noqa: E712
+# Staff (the back office) always need it.
+_TWO_STEP_REQUIRED = (
+    fn.EXISTS(
+        Membership.select(SQL("1"))
+        .join(_RequiringCompany, on=(Membership.company == _RequiringCompany.id))
+        .where((Membership.user == User.id) & (_RequiringCompany.require_two_step == True))  # noqa: E712
+    )
+    | fn.EXISTS(StaffMember.select(SQL("1")).where(StaffMember.user == User.id))
 ).alias("two_step_required")
 
 # Every logged-in request runs this: the session, its user and the user's active company (the

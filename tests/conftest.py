@@ -90,6 +90,7 @@ def _real_time():
 
 
 @pytest.fixture
-def staff(app):
-    """obsluga@example.com: an account with the staff role, past the back office's password check."""
-    return make_staff(app)
+def staff(app, clock):
+    """obsluga@example.com: an account with the staff role and an authenticator app, past the back
+    office's confirmation (password and code)."""
+    return make_staff(app, clock)

@@ -15,7 +15,9 @@ from werkzeug.serving import make_server
 from konto import factors
 from konto.db import database
 from konto.db import release_connections
+from konto.flows import twostep
 from konto.models import Email
+from konto.models import TotpCredential
 from konto.models import User
 from konto.models import utcnow
 
@@ -151,7 +153,14 @@ class Journey:
         codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", done.data.decode())
         assert len(codes) == 10
         clock.advance(30)  # the step just used is spent: the next code comes from the next one
+        self.secret, self.clock, self.recovery_codes = secret, clock, codes
         return secret, codes
+
+    def next_code(self):
+        """The code the app shows now (after turn_on_app), and the clock moved past its step."""
+        code = app_code(self.secret, self.clock)
+        self.clock.advance(30)
+        return code
 
     def second_step(self, code, **headers):
         return self.client.post("/logowanie/weryfikacja", data={"code": code}, headers=headers)
@@ -195,6 +204,36 @@ def activated_account(email, password_hash="-"):
     """An activated account made straight in the database (inside a connection)."""
     return User.create(email=email, first_name="Anna", last_name="Nowak", password_hash=password_hash,
                        activated_at=utcnow())
+
+
+def give_app(app, email, clock=None):
+    """An authenticator app added to the account through the flow the pages use (for journeys
+    that start with one); returns its secret. The account's sessions end, as when a person adds one.
+    With the test's `clock`, it then moves on to the app's next code; without, the app's codes
+    follow real time (`next_app_code`)."""
+    with app.test_request_context("/"), database.connection_context():
+        account = User.get(User.email == email)
+        secret = twostep.start_app_setup(account)
+        if clock:
+            assert twostep.confirm_app(account, app_code(secret, clock)).ok
+            clock.advance(30)
+        else:  # the step before now (one step of drift): the steps from now on stay free for the journey
+            step = factors.current_step()
+            confirmed = twostep.confirm_app(account, factors.code_at(secret, step - 1))
+            assert confirmed.ok or step != factors.current_step()  # else the step ended meanwhile: again
+            if not confirmed.ok:
+                assert twostep.confirm_app(account, factors.code_at(secret, factors.current_step() - 1)).ok
+    return secret
+
+
+def next_app_code(app, email):
+    """The code the account's app shows next, in real time: the current step's, or the one after
+    the last step used (one step of drift is allowed), read from the database. For journeys that
+    do not move the TOTP clock (after `give_app` without it); two codes within 30 seconds at the most."""
+    with app.app_context(), database.connection_context():
+        credential = TotpCredential.get(TotpCredential.user == User.get(User.email == email).id)
+        secret = factors.decrypt(credential.secret)
+    return factors.code_at(secret, max(credential.last_step + 1, factors.current_step()))
 
 
 def user(email):

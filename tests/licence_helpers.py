@@ -17,6 +17,8 @@ from konto.models import Product
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
+from tests.helpers import give_app
+from tests.helpers import next_app_code
 
 COMPANY = "PL5250001003"
 OTHER_COMPANY = "PL6770002009"
@@ -45,19 +47,31 @@ def company(tax_id=COMPANY):
         return Company.get(Company.tax_id == tax_id)
 
 
-def make_staff(app, email="obsluga@example.com", confirm=True):
-    """A signed-up account with the staff role; logged in and (optionally) past the password check."""
+def make_staff(app, clock=None, email="obsluga@example.com", confirm=True):
+    """A signed-up account with the staff role and, as staff always need, an authenticator app;
+    logged in with it and (optionally) past the back office's confirmation. With the test's TOTP
+    `clock`, `journey.next_code()` gives the app's codes; without, they follow real time
+    (`next_app_code`: enough for a journey that only needs the account)."""
     journey = Journey(app.test_client())
     journey.signed_up(email=email)
     with app.app_context(), database.connection_context():
         staff.grant(email)
+    if clock is not None:
+        journey.turn_on_app(clock)
+    else:
+        give_app(app, email)  # ends the session the password alone opened: sign in again with a code
+        assert journey.login(email=email).status_code == 303
+        assert journey.second_step(next_app_code(app, email)).status_code == 303
     if confirm:
-        confirm_password(journey.client)
+        confirm_staff(journey, code=None if clock is not None else next_app_code(app, email))
     return journey
 
 
-def confirm_password(client, password=PASSWORD):
-    response = client.post("/obsluga/potwierdz", data={"password": password})
+def confirm_staff(journey, password=PASSWORD, code=None):
+    """The back office's confirmation: the password and the app's code (by default the next one
+    of the journey's app, after `turn_on_app`)."""
+    code = code or journey.next_code()
+    response = journey.client.post("/obsluga/potwierdz", data={"password": password, "code": code})
     assert response.status_code == 303, response.data
     return response
 

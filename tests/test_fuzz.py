@@ -139,20 +139,29 @@ class World:
             }
             assert Invitation.select().where(Invitation.status == "pending").count() == 2
         self.values.update(licence_objects(self.values["company_id"]))
-        Journey(app.test_client()).signed_up(email="staff@example.com")
+        # Staff always have two-step sign-in: the app's code at sign-in and in the back office.
+        self.staff = Journey(app.test_client())
+        self.staff.signed_up(email="staff@example.com")
         with app.app_context(), database.connection_context():
             staff.grant("staff@example.com")
+        self.staff.turn_on_app(clock)
 
 
-def login(client, email):
-    token = _TOKEN.search(client.get("/logowanie").data.decode()).group(1)
-    response = client.post("/logowanie", data={"email": email, "password": PASSWORD, "csrf_token": token})
+def post_with_token(client, path, data):
+    token = _TOKEN.search(client.get(path).data.decode()).group(1)
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def login(world, client, email):
+    response = post_with_token(client, "/logowanie", {"email": email, "password": PASSWORD})
     assert response.status_code == 303
-    if email.startswith("carol@"):  # two-step sign-in on: the browser holds a half-session now
+    if email.startswith(("carol@", "staff@")):  # two-step sign-in on: the browser holds a half-session now
         assert response.headers["Location"] == "/logowanie/weryfikacja"
     if email.startswith("staff@"):
-        token = _TOKEN.search(client.get("/obsluga/potwierdz").data.decode()).group(1)
-        response = client.post("/obsluga/potwierdz", data={"password": PASSWORD, "csrf_token": token})
+        response = post_with_token(client, "/logowanie/weryfikacja", {"code": world.staff.next_code()})
+        assert response.status_code == 303
+        response = post_with_token(client, "/obsluga/potwierdz", {"password": PASSWORD,
+                                                                  "code": world.staff.next_code()})
         assert response.status_code == 303
 
 
@@ -203,8 +212,8 @@ def check(world, logged_in, rule_index, data):
 
     client = app.test_client()
     if logged_in:
-        login(client, {"staff": "staff@example.com", "half-session": "carol@example.com"}.get(logged_in,
-                                                                                          "anna@example.com"))
+        login(world, client, {"staff": "staff@example.com", "half-session": "carol@example.com"}.get(
+            logged_in, "anna@example.com"))
     page = {False: "/logowanie", "half-session": "/logowanie/weryfikacja"}.get(logged_in, "/firmy/dodaj")
     page_token = _TOKEN.search(client.get(page).data.decode())
     csrf = {
@@ -315,8 +324,10 @@ def test_file_parts_and_out_of_range_integers_on_every_post_route(world):
         client = app.test_client()
         if who:
             assert Journey(client).login(email=who).status_code == 303
-        if who and who.startswith("staff@"):
-            assert client.post("/obsluga/potwierdz", data={"password": PASSWORD}).status_code == 303
+        if who and who.startswith("staff@"):  # staff always have two-step sign-in: the app's code, twice
+            assert client.post("/logowanie/weryfikacja", data={"code": world.staff.next_code()}).status_code == 303
+            confirmed = client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": world.staff.next_code()})
+            assert confirmed.status_code == 303
         for rule in post_rules(app):
             path = url_for_rule(app, rule, world.values, {})
             for body in bodies:

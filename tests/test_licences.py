@@ -1,6 +1,10 @@
 """Licencje, Usługi, Abonament notices and the admin-rights claim: the company's side."""
 
 import io
+import re
+import subprocess
+import sys
+import time
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +18,7 @@ from stdnum.iso7064 import mod_37_2
 
 from konto import clock
 from konto import create_app
+from konto import factors
 from konto.db import database
 from konto.flows import Refused
 from konto.flows import licences as flow
@@ -32,15 +37,17 @@ from konto.models import MembershipEvent
 from konto.models import Product
 from konto.models import Service
 from konto.models import ServiceTermsAcceptance
+from konto.models import TotpCredential
 from konto.models import TrialUse
 from konto.models import User
 from tests.helpers import Journey
+from tests.helpers import app_code
 from tests.helpers import mails_to
 from tests.helpers import make_config
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import PDF
 from tests.licence_helpers import company
-from tests.licence_helpers import confirm_password
+from tests.licence_helpers import confirm_staff
 from tests.licence_helpers import in_request
 from tests.licence_helpers import issue
 from tests.licence_helpers import people
@@ -489,7 +496,7 @@ def test_the_claim_from_filing_to_approval(app, client, claim_setup, staff):
     client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw")
     with database.connection_context():
         assert AdminClaim.get().objected_at is None
-    confirm_password(staff.client)
+    confirm_staff(staff)
     approved = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "accept"})
     assert approved.status_code == 303
     with database.connection_context():
@@ -511,7 +518,7 @@ def test_an_objection_stops_approval_and_rejection_needs_a_reason(app, client, c
     assert bob.client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw").status_code == 403
     assert client.post(f"/firmy/{cid}/wnioski/{claim.id}/sprzeciw").status_code == 303
     clock.travel(timedelta(hours=80))
-    confirm_password(staff.client)
+    confirm_staff(staff)
     refused = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "accept"})
     assert refused.status_code == 409 and "sprzeciw" in refused.data.decode()
     no_reason = staff.client.post(f"/obsluga/wnioski/{claim.id}", data={"decyzja": "reject"})
@@ -574,20 +581,43 @@ def test_installation_ids_are_checked(app, anna, staff):
         assert Installation.select().count() == 1
 
 
-def test_the_demo_command_seeds_once_and_prints_a_staff_account(app, tmp_path):
+def test_the_demo_command_seeds_once_and_prints_a_staff_account_with_its_app(app, tmp_path, clock):
     app.instance_path = str(tmp_path / "instance")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["licences", "demo"])
     assert first.exit_code == 0, first.output
     assert "Licencje demonstracyjne: 12 nowych." in first.output
     password = (tmp_path / "instance" / "demo_staff_password").read_text().strip()
+    secret = (tmp_path / "instance" / "demo_staff_totp").read_text().strip()
     assert f"e-mail: obsluga@konto.localhost  hasło: {password}" in first.output
-    assert oct((tmp_path / "instance" / "demo_staff_password").stat().st_mode & 0o777) == "0o600"
+    assert f"z kluczem {factors.grouped(secret)}" in first.output
+    for name in ("demo_staff_password", "demo_staff_totp"):
+        assert oct((tmp_path / "instance" / name).stat().st_mode & 0o777) == "0o600"
+    # The printed command prints the code an app with that key shows now.
+    command = re.search(r'bieżący kod: \.venv/bin/python -c "([^"]+)"', first.output).group(1)
+    printed = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, check=True).stdout
+    now = factors.current_step(time.time())
+    assert printed.strip() in {factors.code_at(secret, now + step) for step in (-1, 0, 1)}
     again = runner.invoke(args=["licences", "demo"])
-    assert "0 nowych" in again.output and password in again.output
+    assert "0 nowych" in again.output and password in again.output and factors.grouped(secret) in again.output
+    # A newcomer gets in with what was printed: the password, the app's code, then both again.
     staff = Journey(app.test_client())
-    assert staff.login(email="obsluga@konto.localhost", password=password).status_code == 303
-    assert staff.client.get("/obsluga/").status_code == 302  # the back office: the password again first
+    assert staff.login(email="obsluga@konto.localhost", password=password).headers["Location"] == (
+        "/logowanie/weryfikacja")
+    assert staff.second_step(app_code(secret, clock)).status_code == 303
+    assert staff.client.get("/obsluga/").status_code == 302  # the back office: the password and a code again
+    clock.advance(30)
+    confirmed = staff.client.post("/obsluga/potwierdz", data={"password": password, "code": app_code(secret, clock)})
+    assert confirmed.status_code == 303
+    assert staff.client.get("/obsluga/").status_code == 200
+    # Another app set up in the account meanwhile: the demo puts the printed one back.
+    with in_request(app):
+        ola = User.get(User.email == "obsluga@konto.localhost")
+        TotpCredential.update(secret=factors.encrypt(factors.new_totp_secret())).where(
+            TotpCredential.user == ola.id).execute()
+    runner.invoke(args=["licences", "demo"])
+    with in_request(app):
+        assert factors.decrypt(TotpCredential.get(TotpCredential.user == ola.id).secret) == secret
     app.config["MAIL_SERVER"] = "smtp.example.com"
     app.config["DEMO_MAIL"] = False
     refused = runner.invoke(args=["licences", "demo"])

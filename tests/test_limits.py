@@ -507,12 +507,26 @@ def test_claims_to_admin_rights_are_limited_per_account(tmp_path):
     assert bob.client.get(path).status_code == 200  # reading the form is not limited
 
 
-def test_staff_password_confirmations_are_limited(tmp_path):
+def test_staff_password_confirmations_are_limited(tmp_path, clock):
     app = limited_app(tmp_path, STAFF_REAUTH_USER="2/hour")
-    ola = make_staff(app, confirm=False)
+    ola = make_staff(app, clock, confirm=False)
     for _ in range(2):
-        assert ola.client.post("/obsluga/potwierdz", data={"password": WRONG}).status_code == 422
-    assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD}).status_code == 429
+        wrong = ola.client.post("/obsluga/potwierdz", data={"password": WRONG, "code": ola.next_code()})
+        assert wrong.status_code == 422
+    right = ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.next_code()})
+    assert right.status_code == 429
+
+
+def test_wrong_codes_in_the_back_office_share_the_accounts_second_step_lock(tmp_path, clock):
+    app = limited_app(tmp_path, SECOND_STEP_ACCOUNT="3/hour")
+    ola = make_staff(app, clock, confirm=False)
+    assert ola.reauth(code="000000").status_code == 422  # the account's own re-authentication
+    for _ in range(2):
+        assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": "000000"}).status_code == 422
+    right = ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.next_code()})
+    assert right.status_code == 429
+    assert "Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana" in right.data.decode()
+    assert ola.reauth(code=ola.next_code()).status_code == 429
 
 
 # Two-step sign-in ---------------------------------------------------------------------------

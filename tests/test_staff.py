@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from konto import clock
+from konto import clock as app_clock
 from konto import create_app
 from konto.db import database
 from konto.flows import licences as flow
@@ -26,14 +26,17 @@ from konto.models import UserSession
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import LiveServer
+from tests.helpers import app_code
+from tests.helpers import give_app
 from tests.helpers import mails_to
 from tests.helpers import make_config
 from tests.helpers import run_together
+from tests.helpers import user
 from tests.http_helpers import Browser
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import PDF
 from tests.licence_helpers import company
-from tests.licence_helpers import confirm_password
+from tests.licence_helpers import confirm_staff
 from tests.licence_helpers import in_request
 from tests.licence_helpers import issue
 from tests.licence_helpers import licence
@@ -61,17 +64,23 @@ def events(event):
 # --- the role -----------------------------------------------------------------------------
 
 
-def test_the_role_is_granted_and_taken_only_from_the_command_line(app, journey):
+def test_the_role_is_granted_and_taken_only_from_the_command_line(app, journey, clock):
     journey.signed_up(email="ola@example.com")
     runner = app.test_cli_runner()
     assert journey.client.get("/obsluga/").status_code == 404
     result = runner.invoke(args=["staff", "grant", "OLA@example.com"])
     assert result.exit_code == 0 and "nadano" in result.output
-    assert runner.invoke(args=["staff", "grant", "ola@example.com"]).output.strip().endswith("już ma rolę Obsługi.")
+    assert "Obsługa wymaga weryfikacji dwuetapowej, a to konto jej nie ma" in result.output
+    assert runner.invoke(args=["staff", "grant", "ola@example.com"]).output.strip().endswith("otwierają panel).")
     assert "ola@example.com" in runner.invoke(args=["staff", "list"]).output
     assert runner.invoke(args=["staff", "grant", "nikt@example.com"]).exit_code == 1
-    assert journey.client.get("/obsluga/").status_code == 302  # now: the password first
-    confirm_password(journey.client)
+    # Staff always need two-step sign-in: turning it on comes first, then the password and a code.
+    assert journey.client.get("/obsluga/").headers["Location"] == "/konto/weryfikacja-dwuetapowa"
+    journey.turn_on_app(clock)
+    assert runner.invoke(args=["staff", "grant", "ola@example.com"]).output.strip() == (
+        "ola@example.com: już ma rolę Obsługi.")
+    assert journey.client.get("/obsluga/").headers["Location"] == "/obsluga/potwierdz?next=/obsluga/"
+    confirm_staff(journey)
     assert journey.client.get("/obsluga/").status_code == 200
     result = runner.invoke(args=["staff", "revoke", "ola@example.com"])
     assert result.exit_code == 0 and "odebrano" in result.output
@@ -117,9 +126,11 @@ def test_outsiders_members_and_plain_accounts_get_nothing_from_the_back_office(a
         assert Installation.get_by_id(ids["pending_id"]).status == "pending"
 
 
-def test_staff_routes_refuse_without_a_recent_password(app, anna):
+def test_staff_routes_refuse_without_a_recent_password_and_code(app, anna, clock):
+    # Six wrong confirmations on purpose; the limits on them have their own tests in test_limits.py.
+    app.config["RATELIMIT_STAFF_REAUTH_USER"] = app.config["RATELIMIT_SECOND_STEP_ACCOUNT"] = "50/hour"
     ids = licence_objects(company().id)
-    ola = make_staff(app, confirm=False)
+    ola = make_staff(app, clock, confirm=False)
     for method, path in every_staff_call(app, ids):
         if path == "/obsluga/potwierdz":
             continue
@@ -130,11 +141,26 @@ def test_staff_routes_refuse_without_a_recent_password(app, anna):
         assert htmx.headers.get("HX-Redirect", "").startswith("/obsluga/potwierdz"), path
     with database.connection_context():
         assert Licence.get_by_id(ids["licence_id"]).status == "active"
-    assert ola.client.post("/obsluga/potwierdz", data={"password": "zle-haslo-xyz"}).status_code == 422
-    confirm_password(ola.client)
+    page = ola.client.get("/obsluga/potwierdz").data.decode()
+    assert 'name="password"' in page and 'name="code"' in page and "kod z aplikacji" in page
+    code = ola.next_code()
+    for wrong in ({"password": "zle-haslo-xyz", "code": code}, {"password": PASSWORD, "code": "000000"},
+                  {"password": PASSWORD}, {"code": code}):
+        response = ola.client.post("/obsluga/potwierdz", data=wrong)
+        assert response.status_code == 422, wrong
+        assert ola.client.get(f"/obsluga/licencje/{ids['licence_id']}").status_code == 302
+    # A code is not spent by a wrong password: the same one opens the back office with the right one.
+    assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": code}).status_code == 303
     assert ola.client.get(f"/obsluga/licencje/{ids['licence_id']}").status_code == 200
+    # Every code once: the same one again does not confirm.
+    assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": code}).status_code == 422
+    # A recovery code works once, too.
+    recovery = ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.recovery_codes[0]})
+    assert recovery.status_code == 303
+    assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.recovery_codes[0]}
+                           ).status_code == 422
     # The window is short and not extended by activity.
-    clock.travel(timedelta(seconds=app.config["STAFF_REAUTH_WINDOW"] + 1))
+    app_clock.travel(timedelta(seconds=app.config["STAFF_REAUTH_WINDOW"] + 1))
     real = time.time
     try:
         time.time = lambda: real() + app.config["STAFF_REAUTH_WINDOW"] + 1
@@ -142,6 +168,34 @@ def test_staff_routes_refuse_without_a_recent_password(app, anna):
     finally:
         time.time = real
     assert ("obsluga@example.com", "potwierdzenie hasła") in events("login_failed")
+    assert len(events("second_step_failed")) == 3  # the wrong code, the replayed one, the used recovery code
+    assert len(events("staff_confirmed")) == 2
+
+
+def test_staff_without_two_step_sign_in_are_led_to_turn_it_on_and_cannot_turn_it_off(app, journey, clock):
+    journey.signed_up(email="ola@example.com")
+    with app.app_context(), database.connection_context():
+        staff_flow.grant("ola@example.com")
+    journey.logout()
+    journey.login(email="ola@example.com")  # the password alone: nothing else asked of her yet
+    for path in ("/obsluga/", "/obsluga/potwierdz", "/panel", "/konto"):
+        assert journey.client.get(path).headers["Location"] == "/konto/weryfikacja-dwuetapowa", path
+    assert journey.client.get("/obsluga/", headers={"HX-Request": "true"}).headers["HX-Redirect"] == (
+        "/konto/weryfikacja-dwuetapowa")
+    refused = journey.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": "123456"})
+    assert refused.status_code == 303 and refused.headers["Location"] == "/konto/weryfikacja-dwuetapowa"
+    page = journey.client.get("/konto/weryfikacja-dwuetapowa").data.decode()
+    assert "Wymaga jej Twoja rola w panelu Obsługi." in page
+    # Just signed in: the app is set up without typing the password again.
+    assert journey.client.get("/konto/weryfikacja-dwuetapowa/aplikacja/nowa").status_code == 200
+    secret, _codes = journey.turn_on_app(clock)
+    assert journey.client.get("/obsluga/").headers["Location"].startswith("/obsluga/potwierdz")
+    off = journey.client.get("/konto/weryfikacja-dwuetapowa/wylacz").data.decode()
+    assert "wymaga jej Twoja rola w panelu Obsługi" in off and 'name="code"' not in off
+    posted = journey.client.post("/konto/weryfikacja-dwuetapowa/wylacz",
+                                 data={"password": PASSWORD, "code": journey.next_code()})
+    assert posted.status_code == 422 and user("ola@example.com").two_step_at is not None
+    assert secret
 
 
 def test_a_member_gets_403_on_every_administrator_action(app, client, anna):
@@ -345,12 +399,20 @@ def server(tmp_path):
     database.close()
 
 
-def staff_browser(server, email):
+def staff_browser(server, email, clock):
+    """Signed up, made staff, an authenticator app added, signed in with it, the back office confirmed."""
     browser = Browser(server.url).sign_up(email)
     with server.app.app_context(), database.connection_context():
         staff_flow.grant(email)
-    response = browser.post("/obsluga/potwierdz?next=/obsluga/", {"password": PASSWORD})
+    secret = give_app(server.app, email, clock)  # ends the session the password alone opened
+    assert browser.post("/logowanie", {"email": email, "password": PASSWORD}).headers["Location"] == (
+        "/logowanie/weryfikacja")
+    assert browser.post("/logowanie/weryfikacja", {"code": app_code(secret, clock)}).status_code == 303
+    clock.advance(30)
+    code = app_code(secret, clock)
+    response = browser.post("/obsluga/potwierdz?next=/obsluga/", {"password": PASSWORD, "code": code})
     assert response.status_code == 303
+    clock.advance(30)
     return browser
 
 
@@ -360,12 +422,12 @@ def prepared(browser, path, token_from, data):
     return lambda: browser.post_prepared(path, body)
 
 
-def test_two_staff_accepting_the_same_registration_make_one_decision(server):
+def test_two_staff_accepting_the_same_registration_make_one_decision(server, clock):
     app = server.app
     owner = Browser(server.url).sign_up("anna@example.com")
     path = owner.company_draft(COMPANY)
     assert owner.post_prepared(path, owner.final_step_data(path, "anna@example.com")).status_code == 303
-    first, second = staff_browser(server, "ola@example.com"), staff_browser(server, "ela@example.com")
+    first, second = staff_browser(server, "ola@example.com", clock), staff_browser(server, "ela@example.com", clock)
     lic = issue(app, program="sprzedaz/start", stations=1, staff_email="ola@example.com")
     with in_request(app):
         anna = people(app, "anna@example.com")
@@ -402,12 +464,12 @@ def test_two_staff_accepting_the_same_registration_make_one_decision(server):
         )
 
 
-def test_two_staff_deciding_the_same_claim_make_one_decision(server):
+def test_two_staff_deciding_the_same_claim_make_one_decision(server, clock):
     app = server.app
     owner = Browser(server.url).sign_up("anna@example.com")
     path = owner.company_draft(COMPANY)
     assert owner.post_prepared(path, owner.final_step_data(path, "anna@example.com")).status_code == 303
-    first, second = staff_browser(server, "ola@example.com"), staff_browser(server, "ela@example.com")
+    first, second = staff_browser(server, "ola@example.com", clock), staff_browser(server, "ela@example.com", clock)
     lic = issue(app, staff_email="ola@example.com")
     bob = Browser(server.url).sign_up("bob@example.com")
     with database.connection_context():
@@ -424,7 +486,7 @@ def test_two_staff_deciding_the_same_claim_make_one_decision(server):
     assert filed.status_code == 200 and "Wniosek wysłany" in filed.text
     with database.connection_context():
         claim = AdminClaim.get()
-    clock.travel(timedelta(hours=73))
+    app_clock.travel(timedelta(hours=73))
     results = run_together(
         [
             prepared(first, f"/obsluga/wnioski/{claim.id}", f"/obsluga/wnioski/{claim.id}", {"decyzja": "accept"}),

@@ -5,6 +5,7 @@ import re
 import threading
 
 import pytest
+from cryptography.fernet import Fernet
 
 from konto import factors
 from konto import sessions
@@ -101,6 +102,34 @@ def test_the_secret_is_encrypted_at_rest_and_recovery_codes_are_hashed(app, enro
         rows = list(RecoveryCode.select())
     assert len(rows) == 10
     assert not any(code.replace("-", "") in row.code_hash + row.salt for code in codes for row in rows)
+
+
+def test_rotating_the_key_re_encrypts_every_app_secret_so_the_old_key_can_go(app, enrolled, clock):
+    _journey, secret, _codes = enrolled
+    bob = Journey(app.test_client())  # an app being set up: its secret is encrypted too
+    bob.signed_up(email="bob@example.com")
+    bob.reauth()
+    assert bob.client.post(BASE + "/aplikacja/nowa").status_code == 303
+    old = app.config["KONTO_TWO_STEP_KEY"]
+    new = Fernet.generate_key().decode()
+    app.config["KONTO_TWO_STEP_KEY"] = (new, *old)  # the new key first, the old one still read
+    runner = app.test_cli_runner()
+    rotated = runner.invoke(args=["two-step", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "Zaszyfrowane ponownie najnowszym kluczem: 2; już nim zaszyfrowane: 0." in rotated.output
+    again = runner.invoke(args=["two-step", "rotate-key"])
+    assert "Zaszyfrowane ponownie najnowszym kluczem: 0; już nim zaszyfrowane: 2." in again.output
+    assert secret not in rotated.output + again.output
+    with database.connection_context():
+        for model in (TotpCredential, TotpEnrolment):
+            Fernet(new).decrypt(model.get().secret.encode())  # under the new key alone
+    app.config["KONTO_TWO_STEP_KEY"] = (new,)  # the old key dropped: the app's codes still sign in
+    assert fresh_login(app).second_step(app_code(secret, clock)).status_code == 303
+    # A key changed without rotating: the command names the rows no key reads, and fails.
+    app.config["KONTO_TWO_STEP_KEY"] = (Fernet.generate_key().decode(),)
+    lost = runner.invoke(args=["two-step", "rotate-key"])
+    assert lost.exit_code == 1
+    assert "nie odczytuje 2 sekretów (totpcredential 1, totpenrolment 1)" in lost.output
 
 
 def test_turning_it_on_ends_the_other_sessions_opened_with_the_password_alone(app, anna, clock):

@@ -105,22 +105,35 @@ def change_name():
     return redirect_to("account.settings")  # htmx: a whole page, so the top bar shows the new name
 
 
+def reauth_form(user):
+    """The re-authentication form: the password, and a code when two-step sign-in is on."""
+    return ReauthTwoStepForm() if twostep_flow.is_on(user) else PasswordOnlyForm()
+
+
+def reauth_checks_out(user, form):
+    """The password of a re-authentication form, then its code (if it has one): each wrong one
+    gets its message on its field (the code is not tried, so not spent, after a wrong password)."""
+    if not flow.confirm(user, form.password.data):
+        form.password.errors.append(_("Nieprawidłowe hasło."))
+        return False
+    if "code" in form and not twostep_flow.check_code(user, form.code.data):
+        form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty."))
+        return False
+    return True
+
+
 @bp.route("/konto/potwierdz", methods=["GET", "POST"])
 @login_required
 def reauthenticate():
     """Type the password again before a sensitive change, and a code when two-step sign-in is on."""
-    two_step = twostep_flow.is_on(current_user)
-    form = ReauthTwoStepForm() if two_step else PasswordOnlyForm()
+    form = reauth_form(current_user)
+    two_step = "code" in form
     passkeys = two_step and bool(twostep_flow.passkeys_of(current_user))
     target = safe_next(request.args.get("next")) or url_for("account.settings")
     reason = _reauth_reason(target, two_step)
     if not form.validate_on_submit():
         return render_form("account/reauth.html", form, passkeys=passkeys, reason=reason)
-    if not flow.confirm(current_user, form.password.data):
-        form.password.errors.append(_("Nieprawidłowe hasło."))
-        return render("account/reauth.html", form=form, passkeys=passkeys, reason=reason, status=422)
-    if two_step and not twostep_flow.check_code(current_user, form.code.data):
-        form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty."))
+    if not reauth_checks_out(current_user, form):
         return render("account/reauth.html", form=form, passkeys=passkeys, reason=reason, status=422)
     mark_confirmed()
     return redirect_to_url(target)

@@ -26,10 +26,13 @@ def grant(email):
         user = User.get_or_none(User.email == normalize_email(email))
         if user is None or not user.is_activated:
             raise NoSuchAccount(email)
-        created = StaffMember.insert(user=user).on_conflict_ignore().execute()
+        # Asked, not read from the INSERT: an ignored INSERT returns SQLite's last rowid of the
+        # connection (another table's), which would count as "created".
+        created = not StaffMember.select().where(StaffMember.user == user.id).exists()
         if created:
+            StaffMember.insert(user=user).on_conflict_ignore().execute()
             audit.record("staff_granted", user, "wiersz poleceń")
-    return user, bool(created)
+    return user, created
 
 
 def revoke(email):
@@ -51,10 +54,15 @@ def grant_command(email):
     """Give the account with this e-mail the staff role."""
     with database.connection_context():
         try:
-            _user, created = grant(email)
+            user, created = grant(email)
         except NoSuchAccount:
             raise click.ClickException(f"Nie ma aktywnego konta {email}.") from None
     click.echo(f"{email}: nadano rolę Obsługi." if created else f"{email}: już ma rolę Obsługi.")
+    if user.two_step_at is None:
+        click.echo(
+            "Obsługa wymaga weryfikacji dwuetapowej, a to konto jej nie ma: po zalogowaniu otworzy się "
+            "tylko strona, na której ją włączy (aplikacją uwierzytelniającą: jej kody otwierają panel)."
+        )
 
 
 @click.command("revoke")

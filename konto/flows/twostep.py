@@ -33,10 +33,12 @@ from webauthn.helpers.structs import UserVerificationRequirement
 from konto import audit
 from konto import factors
 from konto import passwords
+from konto import permissions
 from konto import sessions
 from konto.db import database
 from konto.db import write_transaction
 from konto.flows.notices import tell_owner
+from konto.flows.staff import is_staff
 from konto.models import Company
 from konto.models import Membership
 from konto.models import Passkey
@@ -84,24 +86,32 @@ def recovery_codes_left(user):
     return RecoveryCode.select().where((RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()).count()
 
 
-def requiring_companies(user):
-    """The companies of the user whose administrators require two-step sign-in."""
-    return list(
+@dataclass
+class Requirement:
+    """Who requires two-step sign-in of an account: companies of theirs, the staff role, or nobody."""
+
+    companies: list
+    staff: bool
+
+    def __bool__(self):
+        return self.staff or bool(self.companies)
+
+
+def requirement(user):
+    """The companies of the user whose administrators require two-step sign-in, and whether the
+    user is staff (the back office always requires it)."""
+    companies = list(
         Company.select(Company.id, Company.name)
         .join(Membership)
         .where((Membership.user == user.id) & (Company.require_two_step == True))  # noqa: E712
         .order_by(Company.name)
     )
+    return Requirement(companies, is_staff(user))
 
 
 def required(user):
-    """Must this account have two-step sign-in (a company of theirs requires it)?"""
-    return (
-        Company.select(Company.id)
-        .join(Membership)
-        .where((Membership.user == user.id) & (Company.require_two_step == True))  # noqa: E712
-        .exists()
-    )
+    """Must this account have two-step sign-in (a company of theirs requires it, or staff)?"""
+    return bool(requirement(user))
 
 
 def _tell(user, subject, what, **context):
@@ -547,6 +557,48 @@ def remove_passkey(user, passkey_id):
     return "removed"
 
 
+# -- the key the apps' secrets are encrypted with --------------------------------------------
+
+
+@dataclass
+class Rotated:
+    rotated: int = 0  # re-encrypted under the newest key
+    current: int = 0  # already under it
+    unreadable: list = field(default_factory=list)  # (table, row id) that no configured key decrypts
+
+
+def rotate_secrets():
+    """Re-encrypt every stored app secret (working apps, and apps being set up) under the newest
+    KONTO_TWO_STEP_KEY, so the older keys can be dropped. Each row is updated only if its secret
+    is still the one read (an app replaced meanwhile keeps its new secret); running it again
+    changes nothing."""
+    outcome = Rotated()
+    for model in (TotpCredential, TotpEnrolment):
+        for row in _in_batches(model):
+            try:
+                token = factors.rotate(row.secret)
+            except factors.UnreadableSecret:
+                outcome.unreadable.append((model._meta.table_name, row.id))
+                continue
+            if token is None:
+                outcome.current += 1
+                continue
+            model.update(secret=token).where((model.id == row.id) & (model.secret == row.secret)).execute()
+            outcome.rotated += 1
+    return outcome
+
+
+def _in_batches(model, size=500):
+    """Every row's id and secret, read a batch at a time (no cursor held open while writing)."""
+    last = 0
+    while True:
+        rows = list(model.select(model.id, model.secret).where(model.id > last).order_by(model.id).limit(size))
+        yield from rows
+        if len(rows) < size:
+            return
+        last = rows[-1].id
+
+
 # -- a company requiring it -----------------------------------------------------------------
 
 
@@ -555,19 +607,14 @@ def set_company_requirement(admin, company_id, require):
     Returns "not_found" (not their company), "not_admin", "admin_off" (requiring it while
     the administrator has it off) or "saved"."""
     with write_transaction():
-        membership = (
-            Membership.select(Membership, Company)
-            .join(Company)
-            .where((Membership.user == admin.id) & (Membership.company == company_id))
-            .first()
-        )
-        if membership is None:
+        member = permissions.membership(admin, company_id)
+        if member is None:
             return "not_found"
-        if membership.role != "admin":
+        if not permissions.is_admin(member):
             return "not_admin"
         if require and not is_on(admin):
             return "admin_off"
-        company = membership.company
+        company = member.company
         if company.require_two_step != bool(require):
             Company.update(require_two_step=bool(require)).where(Company.id == company.id).execute()
             audit.record("company_two_step_required" if require else "company_two_step_not_required",

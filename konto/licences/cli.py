@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from konto import factors
 from konto import mail
 from konto.db import database
 from konto.licences import catalogue
@@ -44,6 +45,8 @@ def demo_command():
     if not current_app.config["DEMO_MAIL"] or current_app.config["KONTO_REGISTRY"] != "demo":
         raise click.ClickException("Dane demonstracyjne tylko w trybie demo (bez MAIL_SERVER, KONTO_REGISTRY=demo).")
     with database.connection_context():
-        created, email, password = demo.seed(current_app.instance_path)
+        created, email, password, totp_secret = demo.seed(current_app.instance_path)
     click.echo(f"Licencje demonstracyjne: {created} nowych.")
     click.echo(f"Obsługa (back office): http://127.0.0.1:5000/obsluga/  e-mail: {email}  hasło: {password}")
+    click.echo(f"  i kod z aplikacji uwierzytelniającej z kluczem {factors.grouped(totp_secret)}")
+    click.echo(f"  (albo bieżący kod: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{totp_secret}').now())\")")

@@ -3,8 +3,12 @@
 Only in demo mode. Idempotent: a licence whose number exists is left as it is. The staff
 account gets a random password kept in instance/demo_staff_password (mode 0600), printed
 each time, like the demo's secret key: no account with a known password exists anywhere.
+Staff always need two-step sign-in, so the account also gets an authenticator app whose
+random secret is kept in instance/demo_staff_totp (0600) and printed with the password: a
+newcomer types it into an app, or prints the current code with pyotp (see the README).
 """
 
+import os
 import secrets
 import tomllib
 from datetime import timedelta
@@ -12,6 +16,7 @@ from pathlib import Path
 
 from konto import clock
 from konto import documents
+from konto import factors
 from konto import passwords
 from konto.db import write_transaction
 from konto.licences import history
@@ -25,6 +30,7 @@ from konto.models import LicenceExtension
 from konto.models import Product
 from konto.models import Service
 from konto.models import StaffMember
+from konto.models import TotpCredential
 from konto.models import TrialUse
 from konto.models import User
 
@@ -87,14 +93,20 @@ def _licence(spec):
     return True
 
 
+def _keep(path, text):
+    """Write a secret to a file only its owner reads (0600 from the start, never readable by others)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def _staff(instance_path):
     secret = Path(instance_path) / "demo_staff_password"
     user = User.get_or_none(User.email == STAFF_EMAIL)
     if user is None or not secret.exists():
         password = secrets.token_urlsafe(12)
-        secret.parent.mkdir(parents=True, exist_ok=True)
-        secret.write_text(password)
-        secret.chmod(0o600)
+        _keep(secret, password)
         if user is None:
             user = User.create(
                 email=STAFF_EMAIL,
@@ -108,11 +120,33 @@ def _staff(instance_path):
         else:
             User.update(password_hash=passwords.hash_password(password)).where(User.id == user.id).execute()
     StaffMember.insert(user=user).on_conflict_ignore().execute()
-    return STAFF_EMAIL, secret.read_text().strip()
+    return user, secret.read_text().strip()
+
+
+def _staff_app(user, instance_path):
+    """The staff account's authenticator app: the secret in instance/demo_staff_totp, put back
+    in the database whenever the account's app is another one (the printed secret always works)."""
+    path = Path(instance_path) / "demo_staff_totp"
+    secret = path.read_text().strip() if path.exists() else None
+    if secret is None:
+        secret = factors.new_totp_secret()
+        _keep(path, secret)
+    credential = TotpCredential.get_or_none(TotpCredential.user == user.id)
+    try:
+        current = factors.decrypt(credential.secret) if credential is not None else None
+    except factors.UnreadableSecret:
+        current = None
+    if current != secret:
+        TotpCredential.delete().where(TotpCredential.user == user.id).execute()
+        TotpCredential.create(user=user.id, secret=factors.encrypt(secret), last_step=0)
+    if user.two_step_at is None:
+        User.update(two_step_at=clock.now()).where(User.id == user.id).execute()
+    return secret
 
 
 def seed(instance_path):
-    """Create what is missing; returns (licences created, staff e-mail, staff password)."""
+    """Create what is missing; returns (licences created, staff e-mail, staff password, the
+    staff's authenticator-app secret)."""
     data = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
     with write_transaction():
         created = sum(1 for spec in data["licence"] if _licence(spec))
@@ -122,5 +156,6 @@ def seed(instance_path):
                 CompanyService.insert(
                     tax_id=spec["tax_id"], service=service, enabled=True, terms_version=service.terms_version
                 ).on_conflict_ignore().execute()
-        email, password = _staff(instance_path)
-    return created, email, password
+        user, password = _staff(instance_path)
+        totp_secret = _staff_app(user, instance_path)
+    return created, user.email, password, totp_secret

@@ -1,9 +1,11 @@
 """Obsługa: the vendor's back office, under /obsluga, for accounts with the staff role only.
 
-Every request passes `require_staff()` (one place, so issue 14 can add the second factor):
-not logged in → the login page; logged in without the role → 404 (the back office does not
-show itself); with the role, the password typed in the last STAFF_REAUTH_WINDOW seconds
-(5 minutes by default; never extended by activity) or the confirmation page first.
+Every request passes `require_staff()`, the one place that says who gets in: not logged in →
+the login page; logged in without the role → 404 (the back office does not show itself); with
+the role but without two-step sign-in → the page that turns it on (staff always need it;
+`konto.twostep` sends them there from every page, too); then the password and a second-step
+code typed in the last STAFF_REAUTH_WINDOW seconds (5 minutes by default; never extended by
+activity), or the confirmation page first.
 Staff pages never show a password hash, a session key, a token or any other secret, and
 every staff action is an audit event (who, what, when) written by the flow it calls.
 """
@@ -37,11 +39,14 @@ def mark_confirmed():
 
 
 def require_staff():
-    """The guard of every back-office request: login, the staff role, a recent password."""
+    """The guard of every back-office request: login, the staff role, two-step sign-in on, and a
+    recent confirmation (password and code)."""
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if not is_staff(current_user):
         abort(404)
+    if current_user.two_step_at is None:
+        return _send_to(url_for("twostep.overview"))
     if request.endpoint in _OPEN or confirmed_recently():
         return None
     if request.method == "GET":
@@ -49,7 +54,11 @@ def require_staff():
     else:
         target = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
         target = target[len(request.host_url) - 1 :] if target else url_for("staff.index")
-    location = url_for("staff.reauthenticate", next=target)
+    return _send_to(url_for("staff.reauthenticate", next=target))
+
+
+def _send_to(location):
+    """Elsewhere first: a redirect, or HX-Redirect for htmx (a whole page)."""
     if is_htmx():
         response = current_app.response_class("", 200)
         response.headers["HX-Redirect"] = location

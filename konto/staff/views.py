@@ -13,12 +13,13 @@ from peewee import fn
 from konto import audit
 from konto import clock
 from konto import taxid
+from konto.account.settings import reauth_checks_out
 from konto.flows import Refused
 from konto.flows import licences as flow
-from konto.flows import password as password_flow
+from konto.flows import twostep as twostep_flow
 from konto.flows.services import services_of
 from konto.forms import EmptyForm
-from konto.forms import PasswordOnlyForm
+from konto.forms import ReauthTwoStepForm
 from konto.htmx import redirect_to
 from konto.htmx import redirect_to_url
 from konto.htmx import render
@@ -64,21 +65,22 @@ def _reauth_page(form, status):
         form=form,
         status=status,
         title=_("Obsługa: potwierdź, że to Ty"),
-        intro=_("Panel Obsługi prosi o hasło co kilka minut."),
+        intro=_("Panel Obsługi co kilka minut prosi o hasło i kod z aplikacji uwierzytelniającej (albo kod zapasowy)."),
+        no_app=not twostep_flow.has_app(current_user),
     )
 
 
 @bp.route("/potwierdz", methods=["GET", "POST"])
 def reauthenticate():
-    """Staff type their password again before the back office opens (every few minutes)."""
-    form = PasswordOnlyForm()
+    """Staff type their password and a second-step code again before the back office opens (every
+    few minutes); `require_staff` sent those without two-step sign-in to turn it on first."""
+    form = ReauthTwoStepForm()
     target = safe_next(request.args.get("next")) or url_for("staff.index")
     if not target.startswith(url_for("staff.index")):
         target = url_for("staff.index")
     if not form.validate_on_submit():
         return _reauth_page(form, 422 if form.is_submitted() else 200)
-    if not password_flow.confirm(current_user, form.password.data):
-        form.password.errors.append(_("Nieprawidłowe hasło."))
+    if not reauth_checks_out(current_user, form):
         return _reauth_page(form, 422)
     mark_confirmed()
     audit.record("staff_confirmed", current_user.id)

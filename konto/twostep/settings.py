@@ -58,7 +58,7 @@ def overview():
         has_app=flow.has_app(current_user),
         passkeys=flow.passkeys_of(current_user),
         codes_left=flow.recovery_codes_left(current_user),
-        requiring=flow.requiring_companies(current_user),
+        requirement=flow.requirement(current_user),
     )
 
 
@@ -117,19 +117,19 @@ def turn_off():
     """Turn two-step sign-in off: the password and a code (not while a company requires it)."""
     if not flow.is_on(current_user):
         return redirect(url_for("twostep.overview"))
-    requiring = flow.requiring_companies(current_user)
+    requirement = flow.requirement(current_user)
     form = TurnOffTwoStepForm()
-    if requiring or not form.validate_on_submit():
-        return render_form("twostep/turn_off.html", form, requiring=requiring)
+    if requirement or not form.validate_on_submit():
+        return render_form("twostep/turn_off.html", form, requirement=requirement)
     outcome = flow.turn_off(current_user, form.password.data, form.code.data)
     if outcome == flow.WRONG_PASSWORD:
         form.password.errors.append(_("Nieprawidłowe hasło."))
     elif outcome == flow.WRONG_CODE:
         form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty."))
-    elif outcome == flow.REQUIRED:
-        requiring = flow.requiring_companies(current_user)
+    elif outcome == flow.REQUIRED:  # required since the page was shown
+        requirement = flow.requirement(current_user)
     if outcome != flow.OFF:
-        return render("twostep/turn_off.html", form=form, requiring=requiring, status=422)
+        return render("twostep/turn_off.html", form=form, requirement=requirement, status=422)
     flash(_("Weryfikacja dwuetapowa została wyłączona."))
     return redirect_to("twostep.overview")
 

@@ -18,6 +18,8 @@ from konto.models import Membership
 from konto.models import User
 from konto.models import utcnow
 from tests.helpers import PASSWORD
+from tests.helpers import give_app
+from tests.helpers import next_app_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -193,12 +195,12 @@ class Person:
         self.follow(link)
 
     # -- accounts ------------------------------------------------------------------
-    def log_in(self, email, password=PASSWORD):
+    def log_in(self, email, password=PASSWORD, lands_on=r"/panel$"):
         self.goto("/logowanie")
         self.fill("Adres e-mail", email)
         self.fill("Hasło", password)
         self.submit_redirect(self.button("Zaloguj się"))
-        expect(self.page).to_have_url(re.compile(r"/panel$"))
+        expect(self.page).to_have_url(re.compile(lands_on))
 
     def log_out(self):
         with self.page.expect_navigation():
@@ -326,9 +328,11 @@ def company_with(server, **people_roles):
 
 
 def staff_account(server, email="ola@example.com"):
+    """A staff account, with the authenticator app staff always need."""
     create_user(server, email, "Ola", "Obsługowa")
     with server.app.app_context(), database.connection_context():
         staff_flow.grant(email)
+    give_app(server.app, email)
 
 
 def issued(server, **kw):
@@ -339,9 +343,13 @@ def issued(server, **kw):
 
 
 def into_back_office(person, email="ola@example.com"):
-    person.log_in(email)
+    """The password and the app's code to sign in; the back office asks for both again."""
+    person.log_in(email, lands_on=r"/logowanie/weryfikacja$")
+    person.fill("Kod z aplikacji", next_app_code(person.server.app, email))
+    person.submit_redirect(person.button("Potwierdź"))
     person.goto("/obsluga/")
     expect(person.main.locator("h1")).to_have_text("Obsługa: potwierdź, że to Ty")
     person.fill("Hasło", PASSWORD)
+    person.fill("Kod z aplikacji lub kod zapasowy", next_app_code(person.server.app, email))
     person.submit_redirect(person.button("Potwierdź"))
     expect(person.main.locator("h1")).to_have_text("Obsługa")

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from konto.db import database
+from konto.flows import staff as staff_flow
 from konto.models import Company
 from konto.models import Membership
 from konto.models import User
@@ -20,15 +21,12 @@ from tests.helpers import app_code
 pytestmark = pytest.mark.browser
 
 SECOND_STEP = re.compile(r"/logowanie/weryfikacja$")
+ENROLMENT = re.compile(r"/konto/weryfikacja-dwuetapowa$")
 
 
 def log_in_password(person, email):
     """Email and password: the second step comes next."""
-    person.goto("/logowanie")
-    person.fill("Adres e-mail", email)
-    person.fill("Hasło", PASSWORD)
-    person.submit_redirect(person.button("Zaloguj się"))
-    expect(person.page).to_have_url(SECOND_STEP)
+    person.log_in(email, lands_on=SECOND_STEP.pattern)
     expect(person.main.locator("h1")).to_have_text("Weryfikacja dwuetapowa")
 
 
@@ -165,6 +163,20 @@ def test_app_sign_in_wrong_and_replayed_codes_recovery_codes_and_turning_off(peo
         expect(anna.main).to_contain_text(subject)
 
 
+def add_app_just_signed_in(person, clock):
+    """From the page that asks to turn two-step sign-in on, an authenticator app; returns its secret."""
+    person.follow(person.link("Dodaj aplikację uwierzytelniającą"))
+    # Just signed in: no second password before setting up the app.
+    expect(person.main.locator("h1")).to_have_text("Dodaj aplikację uwierzytelniającą")
+    person.follow(person.button("Pokaż kod QR"))
+    secret = person.main.locator("#totp-secret").inner_text().replace(" ", "")
+    person.fill("Kod z aplikacji", app_code(secret, clock))
+    person.swap(person.button("Potwierdź"))
+    expect(person.main.locator("h1")).to_have_text("Zapisz kody zapasowe")
+    clock.advance(30)
+    return secret
+
+
 def test_required_by_a_company_administrator(people, js, clock):
     admin, member = people(), people()
     create_user(admin.server, "anna@example.com")
@@ -186,28 +198,61 @@ def test_required_by_a_company_administrator(people, js, clock):
 
     # Bob's next page is the one that turns it on; nothing else opens until he does.
     member.goto("/panel")
-    expect(member.page).to_have_url(re.compile(r"/konto/weryfikacja-dwuetapowa$"))
+    expect(member.page).to_have_url(ENROLMENT)
     expect(member.main).to_contain_text("Włącz weryfikację dwuetapową, aby korzystać z Konta")
     expect(member.main).to_contain_text("Firma Testowa")
     member.goto(f"/firmy/{company.id}")
-    expect(member.page).to_have_url(re.compile(r"/konto/weryfikacja-dwuetapowa$"))
+    expect(member.page).to_have_url(ENROLMENT)
     member.log_out()
     member.goto("/logowanie")
     member.fill("Adres e-mail", "bob@example.com")
     member.fill("Hasło", PASSWORD)
     member.submit_redirect(member.button("Zaloguj się"))
-    expect(member.page).to_have_url(re.compile(r"/konto/weryfikacja-dwuetapowa$"))
-    member.follow(member.link("Dodaj aplikację uwierzytelniającą"))
-    # Just signed in: no second password before setting up the app.
-    expect(member.main.locator("h1")).to_have_text("Dodaj aplikację uwierzytelniającą")
-    member.follow(member.button("Pokaż kod QR"))
-    secret = member.main.locator("#totp-secret").inner_text().replace(" ", "")
-    member.fill("Kod z aplikacji", app_code(secret, clock))
-    member.swap(member.button("Potwierdź"))
-    expect(member.main.locator("h1")).to_have_text("Zapisz kody zapasowe")
+    expect(member.page).to_have_url(ENROLMENT)
+    secret = add_app_just_signed_in(member, clock)
     member.goto("/panel")
     expect(member.page).to_have_url(re.compile(r"/panel$"))
     assert admin_secret != secret
+
+
+def test_staff_always_need_it_and_the_back_office_asks_for_a_code(people, js, clock):
+    ola = people()
+    create_user(ola.server, "ola@example.com", "Ola", "Obsługowa")
+    with ola.server.app.app_context(), database.connection_context():
+        staff_flow.grant("ola@example.com")
+
+    # The staff role without two-step sign-in: the password alone opens only the page that turns it on.
+    ola.log_in("ola@example.com", lands_on=ENROLMENT.pattern)
+    expect(ola.main).to_contain_text("Włącz weryfikację dwuetapową, aby korzystać z Konta")
+    expect(ola.main).to_contain_text("Wymaga jej Twoja rola w panelu Obsługi.")
+    for path in ("/obsluga/", "/obsluga/potwierdz", "/panel"):
+        ola.goto(path)
+        expect(ola.page).to_have_url(ENROLMENT)
+    secret = add_app_just_signed_in(ola, clock)
+    ola.follow(ola.link("Zapisałem(-am) kody"))
+    ola.follow(ola.link("Wyłącz weryfikację dwuetapową"))
+    expect(ola.main.locator(".notice")).to_contain_text("wymaga jej Twoja rola w panelu Obsługi")
+    expect(ola.main.get_by_label("Kod z aplikacji lub kod zapasowy")).to_have_count(0)
+    ola.log_out()
+
+    # Now the password and a code at sign-in, and both again before the back office opens.
+    log_in_password(ola, "ola@example.com")
+    ola.fill("Kod z aplikacji", app_code(secret, clock))
+    clock.advance(30)
+    ola.submit_redirect(ola.button("Potwierdź"))
+    ola.goto("/obsluga/")
+    expect(ola.main.locator("h1")).to_have_text("Obsługa: potwierdź, że to Ty")
+    expect(ola.main).to_contain_text("prosi o hasło i kod z aplikacji uwierzytelniającej")
+    ola.fill("Hasło", PASSWORD)
+    ola.fill("Kod z aplikacji lub kod zapasowy", "000000")
+    ola.swap(ola.button("Potwierdź"))
+    expect(ola.main.locator(".error-summary")).to_contain_text("nieprawidłowy albo został już użyty")
+    expect(ola.main.get_by_label("Kod z aplikacji lub kod zapasowy")).to_have_attribute("aria-invalid", "true")
+    ola.fill("Hasło", PASSWORD)
+    ola.fill("Kod z aplikacji lub kod zapasowy", app_code(secret, clock))
+    ola.submit_redirect(ola.button("Potwierdź"))
+    expect(ola.main.locator("h1")).to_have_text("Obsługa")
+    expect(ola.page).to_have_url(re.compile(r"/obsluga/$"))
 
 
 # -- passkeys: chromium's virtual authenticator, JavaScript on ----------------------------------
