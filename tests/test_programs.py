@@ -320,6 +320,20 @@ def test_a_password_reset_ends_every_connection(app, anna):
     assert "programs_disconnected" in events("anna@example.com")
 
 
+def test_to_nie_ja_ends_every_connection(app, anna):
+    """Whoever moved the address knew the password and may have connected a program while logged
+    in: "to nie ja" is a lost account, like a reset (issue 10, item 2)."""
+    program = connected(app, anna)
+    anna.client.post("/konto/potwierdz", data={"password": PASSWORD})
+    assert anna.client.post("/konto/email", data={"email": "evil@example.com"}).status_code == 200
+    assert anna.client.post(link_in(mails_to("evil@example.com")[0], "/konto/email/potwierdz/")).status_code == 303
+    owner = app.test_client()
+    assert owner.post(link_in(mails_to("anna@example.com")[0], "/konto/email/cofnij/")).status_code == 200
+    assert program.get("/me").status_code == 401
+    assert program.refresh().json["error"] == "invalid_grant"
+    assert "programs_disconnected" in events("anna@example.com")
+
+
 def test_deleting_the_account_ends_every_connection(app, anna):
     program = connected(app, anna)
     anna.client.post("/konto/potwierdz", data={"password": PASSWORD})

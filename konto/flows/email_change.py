@@ -26,6 +26,7 @@ from konto import audit
 from konto import passwords
 from konto import sessions
 from konto.db import write_transaction
+from konto.flows import programs
 from konto.flows.notices import send_reset_link
 from konto.flows.notices import tell_owner
 from konto.links import external_url
@@ -195,6 +196,7 @@ def _revert(change):
     user.password_hash = passwords.unusable_hash()
     User.update(email=user.email, password_hash=user.password_hash).where(User.id == user.id).execute()
     sessions.end_all_sessions(user)
+    programs.end_connections(user, "email_reverted")  # a lost account, like a reset: programs too
     audit.record("email_change_reverted", user.id)
     send_reset_link(user)
     return DONE
