@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install install-dev browser screenshots clean bench wrk
+.PHONY: demo test install install-dev browser screenshots clean bench wrk translations translations-extract translations-update translations-compile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,28 @@ demo: install
 	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi db upgrade
 	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi licences demo
 	KONTO_DEMO=1 $(VENV)/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
+
+# Translations (README, "Languages"). After changing a text in the code or the templates:
+# `make translations`, translate what it marks as new or fuzzy in
+# konto/translations/en/LC_MESSAGES/messages.po (the Polish catalogue needs only plural forms),
+# then `make translations` again. The .po and the compiled .mo files are committed;
+# tests/test_translations.py fails while a message is missing, fuzzy, stale or not compiled.
+BABEL := $(VENV)/bin/pybabel
+POT   := konto/translations/messages.pot
+
+translations-extract: install
+	$(BABEL) -q extract -F babel.cfg -k _l -k N_ --add-location=file --no-wrap \
+	  --project Konto --copyright-holder Konto -o $(POT) .
+
+translations-update: translations-extract
+	$(BABEL) -q update -i $(POT) -d konto/translations -l en --no-wrap --ignore-obsolete
+	$(BABEL) -q update -i $(POT) -d konto/translations -l pl --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+translations-compile: install
+	$(BABEL) -q compile -d konto/translations
+
+translations: translations-update translations-compile
+	@rm -f $(POT)
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 browser:

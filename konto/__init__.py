@@ -15,6 +15,7 @@ from konto import cli
 from konto import companies
 from konto import config as konto_config
 from konto import db
+from konto import i18n
 from konto import i18n_cache
 from konto import invitations
 from konto import licences
@@ -61,7 +62,8 @@ def create_app(test_config=None):
     migrations.create_schema()
     mail.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
     sessions.login_manager.init_app(app)
     registry.init_app(app)
     web.init_app(app)

@@ -17,6 +17,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from konto import i18n
 from konto import passwords
 from konto import sessions
 from konto import tokens
@@ -62,6 +63,7 @@ def register():
         first_name=form.first_name.data,
         last_name=form.last_name.data,
         marketing=form.accept_marketing.data,
+        language=i18n.current_language(),
     )
     session[_PENDING_EMAIL] = form.email.data
     return redirect_to("auth.check_email")

@@ -29,10 +29,13 @@ def _hand_out_wtforms_catalogue():
 
 
 def _translations():
-    translations = g.get("_konto_translations")
-    if translations is None:
-        translations = g._konto_translations = get_translations()
-    return translations
+    # Kept with its locale: flask_babel.force_locale (an e-mail in its recipient's language)
+    # changes the locale within a request.
+    locale = get_locale()
+    cached = g.get("_konto_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._konto_translations = (locale, get_translations())
+    return cached[1]
 
 
 def init_app(app):

@@ -40,12 +40,15 @@ from flask import g
 from flask import has_request_context
 from flask import render_template
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_mail import Connection
 from flask_mail import Mail
 
+from konto import i18n
 from konto.addresses import for_smtp
 from konto.db import database
 from konto.models import Email
+from konto.models import User
 from konto.models import utcnow
 
 mail = Mail()
@@ -62,15 +65,24 @@ def _fitting_subject(subject):
     return subject if len(subject) <= limit else subject[: limit - 1].rstrip() + "…"
 
 
-def send_email(recipient, subject, template, **context):
-    """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit."""
+def send_email(recipient, subject, template, language=None, **context):
+    """Store an e-mail rendered from email/<template>.txt and .html; it is delivered after commit.
+
+    It is written in its recipient's language: `language` when given, else the language of the
+    account `user` in the context (the person it goes to) or of the account with the address,
+    else the language of this request. So the subject, and any text in the context, are lazy
+    strings (`lazy_gettext`), translated here.
+    """
     demo = current_app.config["DEMO_MAIL"]
-    subject = _fitting_subject(subject)
+    with force_locale(_language_of(recipient, language, context.get("user"))):
+        subject = _fitting_subject(subject)
+        text_body = render_template(f"email/{template}.txt", subject=subject, **context)
+        html_body = render_template(f"email/{template}.html", subject=subject, **context)
     message = Email.create(
         recipient=recipient,
         subject=subject,
-        text_body=render_template(f"email/{template}.txt", subject=subject, **context),
-        html_body=render_template(f"email/{template}.html", subject=subject, **context),
+        text_body=text_body,
+        html_body=html_body,
         message_id=make_msgid(domain=_sender_domain()),
         # Demo mode: the table is the mailbox, so the message is "sent" as it is stored.
         sent_at=utcnow() if demo else None,
@@ -82,6 +94,13 @@ def send_email(recipient, subject, template, **context):
         elif not database.in_transaction():
             deliver(message.id)
     return message
+
+
+def _language_of(recipient, language, user):
+    chosen = language or getattr(user, "language", None)
+    if chosen is None:
+        chosen = User.select(User.language).where(User.email == recipient).scalar()
+    return i18n.locale_for_recipient(chosen)
 
 
 def _sender_domain():

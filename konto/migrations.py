@@ -127,7 +127,12 @@ def _merge_duplicate_addresses():
             User.update(email=address).where(User.id == keeper.id).execute()
 
 
-MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step, _5_one_form_of_each_address]
+def _6_language():
+    """The language an account chose for its pages and e-mails (User.language)."""
+    add_column_if_missing("user", "language", CharField(max_length=8, null=True))
+
+
+MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step, _5_one_form_of_each_address, _6_language]
 LATEST = 1 + len(MIGRATIONS)
 
 

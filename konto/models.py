@@ -88,6 +88,9 @@ class User(BaseModel):
     # When two-step sign-in was turned on (an authenticator app or a passkey); None: off.
     # Kept by konto.flows.twostep beside the factors themselves (schema version 4).
     two_step_at = DateTimeField(null=True)
+    # The language the account chose ("pl", "en"; konto.i18n.LANGUAGES): its pages and e-mails.
+    # None: not chosen, the browser's language is used (schema version 5).
+    language = CharField(max_length=8, null=True)
 
     @property
     def is_activated(self):

@@ -1,12 +1,17 @@
-"""Pages anyone can read: the front page, help, the terms and the privacy notice."""
+"""Pages anyone can read: the front page, help, the terms and the privacy notice; the language switch."""
 
 from flask import Blueprint
+from flask import abort
 from flask import redirect
+from flask import request
 from flask import url_for
 from flask_login import current_user
 
 from konto import documents
+from konto import i18n
+from konto.flows import account as account_flows
 from konto.htmx import render
+from konto.links import safe_next
 
 bp = Blueprint("pages", __name__)
 
@@ -41,3 +46,17 @@ def terms():
 def privacy():
     """The privacy notice (RODO), with its version."""
     return render("pages/privacy.html", version=documents.VERSIONS[documents.PRIVACY])
+
+
+@bp.post("/jezyk")
+def language():
+    """The footer's switch (a form: it works without JavaScript): the language is kept in a
+    cookie on this browser and, logged in, on the account (its e-mails follow it too); back to
+    the page the switch was on."""
+    chosen = i18n.language_or_none(request.form.get("lang"))
+    if chosen is None:
+        abort(400)
+    if current_user.is_authenticated:
+        account_flows.set_language(current_user, chosen)
+    target = safe_next(request.form.get("next")) or url_for("pages.index")
+    return i18n.remember_choice(redirect(target, code=303), chosen)

@@ -1,10 +1,9 @@
 """Texts made from numbers, with Polish plural forms (ngettext and the catalogue in
 konto/translations: Polish has three forms, "1 godzina, 2 godziny, 5 godzin").
 
-The catalogue holds only what needs it (the plural forms); every other message's Polish is its
-own msgid. Extract the messages with `pybabel extract -F babel.cfg -k _l -k N_ -o messages.pot .`
-and compile the catalogue with `pybabel compile -d konto/translations` (the .mo is committed;
-tests/test_texts.py checks it matches the .po).
+The Polish catalogue needs only the plural forms (every other message's Polish is its own
+msgid); the English one translates everything. `make translations` extracts, updates and
+compiles both (the .mo files are committed; tests/test_translations.py checks them).
 """
 
 from flask_babel import ngettext

@@ -22,6 +22,7 @@ from konto import factors
 from konto.db import database
 from konto.flows import Refused
 from konto.flows import licences as flow
+from konto.i18n import date_text
 from konto.licences import catalogue
 from konto.licences import demo
 from konto.licences import numbers
@@ -196,7 +197,7 @@ def test_a_trial_is_used_once_and_never_again(app, client, anna, staff):
     path = f"/firmy/{company().id}/licencje/{lic.id}/proba"
     assert client.post(path, data={"produkt": "lacznik"}).status_code == 303
     page = client.get(f"/firmy/{company().id}/licencje").data.decode()
-    until = (clock.today() + timedelta(days=14)).strftime("%d.%m.%Y")
+    until = date_text(clock.today() + timedelta(days=14))
     assert f"okres próbny do {until}" in page
     assert client.post(path, data={"produkt": "lacznik"}).status_code == 303  # refused with a message
     clock.travel(timedelta(days=20))

@@ -3,8 +3,6 @@
 from pathlib import Path
 
 import pytest
-from babel.messages import mofile
-from babel.messages import pofile
 from babel.messages.extract import extract_from_file
 from flask_babel import LazyString
 
@@ -20,7 +18,6 @@ from tests.helpers import mails_to
 from tests.helpers import make_config
 
 HOUR = 3600
-CATALOGUE = Path(__file__).resolve().parent.parent / "konto" / "translations" / "pl" / "LC_MESSAGES"
 
 
 @pytest.mark.parametrize(
@@ -61,22 +58,6 @@ def test_the_default_lifetimes_read_as_before(app, client, journey):
     journey.activate()
     client.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
     assert "(ważny godzinę, działa jeden raz)" in mails_to("anna@example.com")[0].text_body
-
-
-def test_the_compiled_catalogue_is_the_one_in_the_po_file():
-    with open(CATALOGUE / "messages.po", "rb") as handle:
-        source = pofile.read_po(handle)
-    with open(CATALOGUE / "messages.mo", "rb") as handle:
-        compiled = mofile.read_mo(handle)
-
-    def messages(catalogue):
-        def text(value):
-            return tuple(value) if isinstance(value, (list, tuple)) else (value,)
-
-        return sorted((text(m.id), text(m.string)) for m in catalogue if m.id)
-
-    assert messages(compiled) == messages(source), "run: pybabel compile -d konto/translations"
-    assert compiled.plural_forms == source.plural_forms and source.num_plurals == 3
 
 
 def test_taxid_messages_are_marked_and_translated_where_shown():

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from konto import i18n
 from konto import registry
 from konto import taxid
 from konto.companies import bp
@@ -40,7 +41,7 @@ def _step(template, status=200, **context):
 
 
 def _step1(form, status=200, **context):
-    demo_numbers = numbers_to_try() if current_app.config["KONTO_REGISTRY"] == "demo" else []
+    demo_numbers = numbers_to_try(i18n.current_language()) if current_app.config["KONTO_REGISTRY"] == "demo" else []
     return render(
         "companies/new.html",
         form=form,

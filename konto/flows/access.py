@@ -1,6 +1,6 @@
 """Joining a company that is in the portal already: the request, and its administrators' decision."""
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -37,7 +37,7 @@ def _ask(user, company):
             (Membership.company == company) & (Membership.role == members.ADMIN)
         )
         for admin in admins:
-            subject = _("Prośba o dostęp do firmy %(name)s", name=company.name)
+            subject = _l("Prośba o dostęp do firmy %(name)s", name=company.name)
             mail_about_company(admin, subject, "access_requested", company, requester=user)
     elif existing.status == "declined":
         AccessRequest.update(status="pending", created_at=utcnow(), decided_at=None).where(
@@ -76,7 +76,7 @@ def _decide(user, company, access, status, role):
         members.join(requester, company, role)
         members.record(company, "access_granted", user, requester.email, members.role_label(role))
         audit.record("access_received", requester.id, f"{members.company_label(company)}: {members.role_label(role)}")
-    subject = _("Decyzja w sprawie dostępu do firmy %(name)s", name=company.name)
+    subject = _l("Decyzja w sprawie dostępu do firmy %(name)s", name=company.name)
     mail_about_company(
-        requester, subject, "access_decided", company, accepted=accepted, role_name=members.role_label(role)
+        requester, subject, "access_decided", company, accepted=accepted, role_name=members.ROLE_LABELS.get(role, role)
     )

@@ -48,6 +48,12 @@ def set_marketing(user, wanted):
             audit.record("consent_withdrawn", user.id, documents.MARKETING)
 
 
+def set_language(user, language):
+    """The language of the account's pages and e-mails (one of konto.i18n.LANGUAGES)."""
+    User.update(language=language).where(User.id == user.id).execute()
+    user.language = language
+
+
 def accept_documents(user, accepted):
     """The user accepts the current versions of these documents (terms, privacy notice)."""
     with database.atomic():

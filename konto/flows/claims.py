@@ -18,10 +18,12 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
 from konto import clock
+from konto import i18n
 from konto import permissions
 from konto.db import write_transaction
 from konto.flows import Refused
@@ -152,7 +154,7 @@ def file_claim(user, company, number, stream, file_name):
             for admin in admins:
                 send_email(
                     admin.email,
-                    _("Wniosek o uprawnienia administratora firmy %(name)s", name=company.name),
+                    _l("Wniosek o uprawnienia administratora firmy %(name)s", name=company.name),
                     "claim_filed",
                     user=admin,
                     claimant=user,
@@ -163,7 +165,7 @@ def file_claim(user, company, number, stream, file_name):
                 )
             send_email(
                 user.email,
-                _("Przyjęliśmy Twój wniosek o uprawnienia administratora"),
+                _l("Przyjęliśmy Twój wniosek o uprawnienia administratora"),
                 "claim_received",
                 user=user,
                 company=company,
@@ -211,9 +213,7 @@ def can_approve(claim, now=None):
     if claim.objected_at is not None:
         return False, _("Administrator firmy zgłosił sprzeciw: wniosek można tylko odrzucić.")
     if claim.admins_told and now < claim.object_until:
-        return False, _(
-            "Administratorzy mają czas na sprzeciw do %(at)s UTC.", at=claim.object_until.strftime("%Y-%m-%d %H:%M")
-        )
+        return False, _("Administratorzy mają czas na sprzeciw do %(at)s.", at=i18n.datetime_text(claim.object_until))
     return True, None
 
 
@@ -259,9 +259,9 @@ def decide_claim(staff, claim_id, approve, reason=""):
         link = external_url("companies.show", company_id=company.id)
         send_email(
             claimant.email,
-            _("Wniosek o uprawnienia administratora: przyjęty")
+            _l("Wniosek o uprawnienia administratora: przyjęty")
             if approve
-            else _("Wniosek o uprawnienia administratora: odrzucony"),
+            else _l("Wniosek o uprawnienia administratora: odrzucony"),
             "claim_decided",
             user=claimant,
             company=company,
@@ -273,7 +273,7 @@ def decide_claim(staff, claim_id, approve, reason=""):
             for admin in admins:
                 send_email(
                     admin.email,
-                    _("Nowy administrator firmy %(name)s", name=company.name),
+                    _l("Nowy administrator firmy %(name)s", name=company.name),
                     "claim_approved_admins",
                     user=admin,
                     claimant=claimant,

@@ -9,7 +9,7 @@ REGON.
 import secrets
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -179,7 +179,7 @@ def _insert_company(user, draft_key, contact):
         CompanyDraft.update(company=company).where(CompanyDraft.id == draft.id).execute()
         audit.record("company_added", user.id, company.tax_id)
         members.record(company, "company_added", user, user.email, members.role_label(members.ADMIN))
-        subject = _("Jesteś administratorem firmy %(name)s", name=company.name)
+        subject = _l("Jesteś administratorem firmy %(name)s", name=company.name)
         mail_about_company(user, subject, "company_admin", company)
     return company
 

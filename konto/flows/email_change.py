@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -86,9 +87,9 @@ def request_change(user, new_email):
         EmailChange.create(user=user.id, new_email=new_email, old_email=user.email, confirm_hash=token_hash)
         if owner is None:
             link = external_url("account.confirm_email", token=token)
-            send_email(new_email, _("Potwierdź nowy adres e-mail"), "email_change_confirm", user=user, link=link)
+            send_email(new_email, _l("Potwierdź nowy adres e-mail"), "email_change_confirm", user=user, link=link)
         else:
-            tell_owner(owner, _("Ktoś chciał użyć Twojego adresu w innym Koncie"), "email_change_taken",
+            tell_owner(owner, _l("Ktoś chciał użyć Twojego adresu w innym Koncie"), "email_change_taken",
                        login_link=external_url("auth.login"))
         audit.record("email_change_requested", user.id)
 
@@ -157,7 +158,7 @@ def _confirm(change, token, token_hash):
     if not claimed:
         return USED
     User.update(email=change.new_email).where(User.id == user.id).execute()
-    send_email(restore, _("Adres e-mail Konta został zmieniony"), "email_changed", user=user,
+    send_email(restore, _l("Adres e-mail Konta został zmieniony"), "email_changed", user=user,
                new_email=change.new_email, link=external_url("account.revert_email", token=token))
     audit.record("email_changed", user.id)
     return DONE

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 from peewee import IntegrityError
 
@@ -90,7 +91,7 @@ def _send(invitation, company, inviter, token):
     """The invitation e-mail: company, who invites, the role, the button and the link written out."""
     send_email(
         invitation.email,
-        _("Zaproszenie do firmy %(name)s", name=company.name),
+        _l("Zaproszenie do firmy %(name)s", name=company.name),
         "invitation",
         company=company,
         inviter=inviter,

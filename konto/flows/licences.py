@@ -17,6 +17,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -155,8 +156,8 @@ def issue(
                 audit.record("licence_issued", staff, f"{candidate} → {tax_id}")
                 _tell_admins(
                     licence,
-                    _("Nowa licencja dla firmy"),
-                    _(
+                    _l("Nowa licencja dla firmy"),
+                    _l(
                         "Obsługa wystawiła dla Twojej firmy licencję %(product)s %(edition)s.",
                         product=product.name,
                         edition=edition.name,
@@ -177,10 +178,10 @@ TRANSITIONS = {
     "activate": (("pending",), "active", "activated", "licence_activated", False),
 }
 _TOLD = {
-    "suspend": lambda: _("Obsługa zawiesiła licencję."),
-    "resume": lambda: _("Obsługa wznowiła licencję. Działa jak wcześniej."),
-    "revoke": lambda: _("Obsługa unieważniła licencję."),
-    "activate": lambda: _("Licencja jest aktywna."),
+    "suspend": lambda: _l("Obsługa zawiesiła licencję."),
+    "resume": lambda: _l("Obsługa wznowiła licencję. Działa jak wcześniej."),
+    "revoke": lambda: _l("Obsługa unieważniła licencję."),
+    "activate": lambda: _l("Licencja jest aktywna."),
 }
 
 
@@ -205,7 +206,7 @@ def change_status(staff, licence_id, action, reason=""):
         audit.record(audit_event, staff, f"{licence.number}: {reason or ''}".strip(": "))
         licence.status, licence.reason = target, reason
         _tell_admins(
-            licence, _("Zmiana licencji: %(state)s", state=status.LICENCE_LABELS[target]), _TOLD[action](), reason
+            licence, _l("Zmiana licencji: %(state)s", state=status.LICENCE_LABELS[target]), _TOLD[action](), reason
         )
     return licence
 
@@ -469,7 +470,7 @@ def _tell_registration(licence, row, accepted, reason):
     for person in people:
         send_email(
             person.email,
-            _("Rejestracja licencji przyjęta") if accepted else _("Rejestracja licencji odrzucona"),
+            _l("Rejestracja licencji przyjęta") if accepted else _l("Rejestracja licencji odrzucona"),
             "registration_decided",
             user=person,
             company=company,

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from konto import audit
 from konto import passwords
@@ -60,7 +60,7 @@ def tell_owner_of_lockout(email, minutes, ip):
     user = User.get_or_none(User.email == email) if email else None
     if user is None:
         return
-    tell_owner(user, _("Logowanie do Twojego Konta zostało czasowo zablokowane"), "lockout", minutes=minutes, ip=ip)
+    tell_owner(user, _l("Logowanie do Twojego Konta zostało czasowo zablokowane"), "lockout", minutes=minutes, ip=ip)
     audit.record("lockout", user)
 
 
@@ -70,5 +70,5 @@ def tell_owner_of_second_step_lockout(user_id, minutes, ip):
     user = User.get_or_none(User.id == user_id)
     if user is None:
         return
-    tell_owner(user, _("Ktoś mógł poznać hasło do Twojego Konta"), "second_step_lockout", minutes=minutes, ip=ip)
+    tell_owner(user, _l("Ktoś mógł poznać hasło do Twojego Konta"), "second_step_lockout", minutes=minutes, ip=ip)
     audit.record("second_step_lockout", user)

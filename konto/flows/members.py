@@ -218,7 +218,7 @@ def end_membership(membership, actor, how):
     _audit_both(actor, person, "member_removed", "removed_from_company", company, person.email)
     send_email(
         person.email,
-        _("Nie jesteś już użytkownikiem firmy %(name)s", name=company.name),
+        _l("Nie jesteś już użytkownikiem firmy %(name)s", name=company.name),
         "member_removed",
         user=person,
         company=company,
@@ -255,7 +255,7 @@ def _tell_role(person, company, actor, role):
     """The e-mail telling a member an administrator gave them another role."""
     send_email(
         person.email,
-        _("Twoja rola w firmie %(name)s: %(role)s", name=company.name, role=role_label(role)),
+        _l("Twoja rola w firmie %(name)s: %(role)s", name=company.name, role=role_label(role)),
         "member_role_changed",
         user=person,
         company=company,

@@ -1,6 +1,7 @@
 """E-mails that tell an account's owner what was done to the account, with a way out."""
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from konto import tokens
 from konto.links import external_url
@@ -15,4 +16,4 @@ def tell_owner(user, subject, template, **context):
 def send_reset_link(user):
     """The e-mail with a link to set a new password (valid RESET_TOKEN_MAX_AGE, used once)."""
     link = external_url("auth.reset_password", token=tokens.make_token(tokens.RESET, user))
-    send_email(user.email, _("Ustaw nowe hasło"), "reset", user=user, link=link)
+    send_email(user.email, _l("Ustaw nowe hasło"), "reset", user=user, link=link)

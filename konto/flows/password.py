@@ -1,6 +1,7 @@
 """The password: confirming it again, changing it, a forgotten one reset by an e-mail link."""
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from konto import audit
 from konto import passwords
@@ -38,7 +39,7 @@ def change(user, password, keep_session=None):
 
 
 def _tell_changed(user):
-    tell_owner(user, _("Hasło do Konta zostało zmienione"), "password_changed")
+    tell_owner(user, _l("Hasło do Konta zostało zmienione"), "password_changed")
 
 
 def request_reset(email):

@@ -313,7 +313,7 @@ def connect(row):
     audit.record("program_connected", user, f"{client.name}: {row.machine_name or '?'}")
     send_email(
         user.email,
-        _("Nowy program połączony z Twoim kontem"),
+        _l("Nowy program połączony z Twoim kontem"),
         "program_connected",
         user=user,
         program=client.name,

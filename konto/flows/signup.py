@@ -11,7 +11,7 @@ activation link activates only with the account's password typed again. So whoev
 registration by someone else leaves nothing behind.
 """
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -34,14 +34,14 @@ WRONG_PASSWORD = "wrong_password"
 ALREADY_ACTIVE = "already_active"
 
 
-def register(email, password, first_name, last_name, marketing=False):
+def register(email, password, first_name, last_name, marketing=False, language=None):
     """An inactive account with the terms and privacy notice accepted (the form requires both), and
-    the marketing consent if given; its activation link goes to the address. For an address with
-    an account, its owner is told instead; an address waiting for activation takes this
-    registration's details and gets the activation link again."""
+    the marketing consent if given, in the language the visitor registered in (None: not chosen);
+    its activation link goes to the address. For an address with
+    an account, its owner is told instead (or, not yet activated, gets the activation link again)."""
     # Hashed outside the transaction: it is slow on purpose and must not hold the write lock.
     password_hash = passwords.hash_password(password)
-    details = (email, password_hash, first_name, last_name, marketing)
+    details = (email, password_hash, first_name, last_name, marketing, language)
     try:
         _create_or_notify(*details)
     except IntegrityError:
@@ -50,18 +50,19 @@ def register(email, password, first_name, last_name, marketing=False):
         _create_or_notify(*details)
 
 
-def _create_or_notify(email, password_hash, first_name, last_name, marketing):
+def _create_or_notify(email, password_hash, first_name, last_name, marketing, language):
     with write_transaction():
         existing = User.get_or_none(User.email == email)
         if existing is None:
-            user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash)
+            user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
+                               language=language)
             _accept_documents(user, marketing)
             audit.record("register", user)
             send_activation(user)
         elif not existing.is_activated:
             _register_again(existing, password_hash, first_name, last_name, marketing)
         else:
-            subject = _("Próba założenia konta na Twój adres")
+            subject = _l("Próba założenia konta na Twój adres")
             tell_owner(existing, subject, "register_existing", login_link=external_url("auth.login"))
 
 
@@ -86,7 +87,7 @@ def _register_again(user, password_hash, first_name, last_name, marketing):
 def send_activation(user):
     """The e-mail with the account's activation link (valid ACTIVATION_TOKEN_MAX_AGE)."""
     link = external_url("auth.activate", token=tokens.make_token(tokens.ACTIVATE, user))
-    send_email(user.email, _("Aktywuj swoje Konto"), "activation", user=user, link=link)
+    send_email(user.email, _l("Aktywuj swoje Konto"), "activation", user=user, link=link)
 
 
 def resend_activation(email):

@@ -31,7 +31,7 @@ def grant(email):
         created = not StaffMember.select().where(StaffMember.user == user.id).exists()
         if created:
             StaffMember.insert(user=user).on_conflict_ignore().execute()
-            audit.record("staff_granted", user, "wiersz poleceń")
+            audit.record("staff_granted", user, "flask staff grant")
     return user, created
 
 
@@ -43,7 +43,7 @@ def revoke(email):
             raise NoSuchAccount(email)
         removed = StaffMember.delete().where(StaffMember.user == user).execute()
         if removed:
-            audit.record("staff_revoked", user, "wiersz poleceń")
+            audit.record("staff_revoked", user, "flask staff revoke")
     return bool(removed)
 
 

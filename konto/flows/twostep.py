@@ -23,6 +23,7 @@ from datetime import timedelta
 import webauthn
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import AuthenticatorSelectionCriteria
@@ -124,8 +125,8 @@ def _turned_on(user, how):
     User.update(two_step_at=utcnow()).where(User.id == user.id).execute()
     user.two_step_at = utcnow()
     audit.record("two_step_enabled", user.id, how)
-    _tell(user, _("Włączono weryfikację dwuetapową"),
-          _("Włączono weryfikację dwuetapową na Twoim Koncie (%(how)s). Od teraz logowanie wymaga "
+    _tell(user, _l("Włączono weryfikację dwuetapową"),
+          _l("Włączono weryfikację dwuetapową na Twoim Koncie (%(how)s). Od teraz logowanie wymaga "
             "hasła i drugiego kroku.", how=how))
 
 
@@ -184,13 +185,13 @@ def confirm_app(user, code, keep_session=None):
         row.delete_instance()
         codes = []
         if not is_on(user):
-            _turned_on(user, _("aplikacja uwierzytelniająca"))
+            _turned_on(user, _l("aplikacja uwierzytelniająca"))
             codes = _new_recovery_codes(user)
             _end_other_sessions(user, keep_session)
         else:
             audit.record("two_step_app_changed", user.id)
-            _tell(user, _("Zmieniono aplikację uwierzytelniającą"),
-                  _("Do Twojego Konta przypisano nową aplikację uwierzytelniającą. "
+            _tell(user, _l("Zmieniono aplikację uwierzytelniającą"),
+                  _l("Do Twojego Konta przypisano nową aplikację uwierzytelniającą. "
                     "Kody z poprzedniej już nie działają."))
     return AppConfirmed(True, codes, replaced)
 
@@ -217,8 +218,8 @@ def check_app_code(user, code):
         # A right code whose time step was already used: a replay (or the same code sent twice
         # at once). Refused, recorded, and the owner is told (ASVS 2.8.5).
         audit.record("second_step_replayed", user.id)
-        _tell(user, _("Ktoś ponownie użył kodu z Twojej aplikacji"),
-              _("Kod z aplikacji uwierzytelniającej, który został już użyty, przyszedł ponownie i został "
+        _tell(user, _l("Ktoś ponownie użył kodu z Twojej aplikacji"),
+              _l("Kod z aplikacji uwierzytelniającej, który został już użyty, przyszedł ponownie i został "
                 "odrzucony. Jeśli to nie Ty wpisałeś(-aś) go dwa razy, ktoś mógł go podejrzeć razem z hasłem."))
     return spent == 1
 
@@ -245,8 +246,8 @@ def regenerate_recovery_codes(user):
     with write_transaction():
         codes = _new_recovery_codes(user)
         audit.record("recovery_codes_generated", user.id)
-        _tell(user, _("Wygenerowano nowe kody zapasowe"),
-              _("Dla Twojego Konta wygenerowano nowe kody zapasowe. Poprzednie kody przestały działać."))
+        _tell(user, _l("Wygenerowano nowe kody zapasowe"),
+              _l("Dla Twojego Konta wygenerowano nowe kody zapasowe. Poprzednie kody przestały działać."))
     return codes
 
 
@@ -269,8 +270,8 @@ def use_recovery_code(user, code):
             return False
         left = len(unused) - 1
         audit.record("recovery_code_used", user.id, _("pozostało: %(n)d", n=left))
-        _tell(user, _("Użyto kodu zapasowego"),
-              _("Do potwierdzenia logowania na Twoje Konto użyto kodu zapasowego. Pozostało kodów: %(n)d.", n=left))
+        _tell(user, _l("Użyto kodu zapasowego"),
+              _l("Do potwierdzenia logowania na Twoje Konto użyto kodu zapasowego. Pozostało kodów: %(n)d.", n=left))
     return True
 
 
@@ -344,8 +345,8 @@ def turn_off(user, password, code):
     with write_transaction():
         _remove_everything(user)
         audit.record("two_step_disabled", user.id)
-        _tell(user, _("Wyłączono weryfikację dwuetapową"),
-              _("Weryfikacja dwuetapowa na Twoim Koncie została wyłączona. Do logowania wystarczy teraz hasło."))
+        _tell(user, _l("Wyłączono weryfikację dwuetapową"),
+              _l("Weryfikacja dwuetapowa na Twoim Koncie została wyłączona. Do logowania wystarczy teraz hasło."))
     return OFF
 
 
@@ -477,13 +478,13 @@ def add_passkey(user, name, credential_json, challenge_b64, keep_session=None):
         )
         codes = []
         if not is_on(user):
-            _turned_on(user, _("klucz dostępu"))
+            _turned_on(user, _l("klucz dostępu"))
             codes = _new_recovery_codes(user)
             _end_other_sessions(user, keep_session)
         else:
             audit.record("passkey_added", user.id, name)
-            _tell(user, _("Dodano klucz dostępu"),
-                  _("Do Twojego Konta dodano klucz dostępu „%(name)s”.", name=name))
+            _tell(user, _l("Dodano klucz dostępu"),
+                  _l("Do Twojego Konta dodano klucz dostępu „%(name)s”.", name=name))
     return PasskeyAdded(True, codes=codes, passkey=passkey)
 
 
@@ -552,8 +553,8 @@ def remove_passkey(user, passkey_id):
             return "last"
         passkey.delete_instance()
         audit.record("passkey_removed", user.id, passkey.name)
-        _tell(user, _("Usunięto klucz dostępu"),
-              _("Z Twojego Konta usunięto klucz dostępu „%(name)s”.", name=passkey.name))
+        _tell(user, _l("Usunięto klucz dostępu"),
+              _l("Z Twojego Konta usunięto klucz dostępu „%(name)s”.", name=passkey.name))
     return "removed"
 
 

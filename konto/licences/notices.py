@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import clock
@@ -48,8 +49,8 @@ def due_mark(days_left):
 
 def _subject(mark, company):
     if mark == 0:
-        return _("Abonament firmy %(name)s kończy się dziś", name=company.name)
-    return _("Abonament firmy %(name)s kończy się za %(days)d dni", name=company.name, days=mark)
+        return _l("Abonament firmy %(name)s kończy się dziś", name=company.name)
+    return _l("Abonament firmy %(name)s kończy się za %(days)d dni", name=company.name, days=mark)
 
 
 def notify_due(today=None):

@@ -10,6 +10,8 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from konto import i18n
+
 EXPIRING_DAYS = 30  # a licence "wygasa za N dni" from this many days before its end
 RENEWAL_WINDOW_DAYS = 30  # after an Abonament ends, it can be renewed at the renewal price this long
 NOTICE_MARKS = (30, 7, 0)  # Abonament notices: days before its end
@@ -79,7 +81,7 @@ def abonament_state(licence, today):
     if today <= deadline:
         return State(
             "window",
-            str(_l("po terminie — odnowienie w cenie odnowienia do %(date)s", date=deadline.strftime("%d.%m.%Y"))),
+            str(_l("po terminie — odnowienie w cenie odnowienia do %(date)s", date=i18n.date_text(deadline))),
             left,
             deadline,
         )
@@ -95,7 +97,7 @@ def extension_state(extension, today):
             return State("trial_over", str(_l("okres próbny zakończony")), left, extension.trial_until)
         return State(
             "trial",
-            str(_l("okres próbny do %(date)s", date=extension.trial_until.strftime("%d.%m.%Y"))),
+            str(_l("okres próbny do %(date)s", date=i18n.date_text(extension.trial_until))),
             left,
             extension.trial_until,
         )

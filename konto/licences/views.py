@@ -12,6 +12,7 @@ from flask_login import login_required
 from peewee import JOIN
 
 from konto import clock
+from konto import i18n
 from konto import permissions
 from konto.flows import Refused
 from konto.flows import claims as claim_flow
@@ -133,7 +134,7 @@ def start_trial(company_id, licence_id):
         _(
             "Rozpoczęto okres próbny %(name)s: do %(date)s.",
             name=extension.product.name,
-            date=extension.trial_until.strftime("%d.%m.%Y"),
+            date=i18n.date_text(extension.trial_until),
         )
     )
     return redirect_to("licences.index", company_id=company_id)

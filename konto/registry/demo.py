@@ -17,9 +17,9 @@ def entities():
     return {entity["tax_id"]: entity for entity in data["entities"]}
 
 
-def numbers_to_try():
-    """(number, what it shows) pairs for the wizard's demo hint."""
-    return [(entity["tax_id"], entity["try"]) for entity in entities().values()]
+def numbers_to_try(language="pl"):
+    """(number, what it shows) pairs for the wizard's demo hint, in the language ("try_en")."""
+    return [(entity["tax_id"], entity.get(f"try_{language}", entity["try"])) for entity in entities().values()]
 
 
 class DemoRegistry:

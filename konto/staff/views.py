@@ -12,6 +12,7 @@ from peewee import fn
 
 from konto import audit
 from konto import clock
+from konto import i18n
 from konto import taxid
 from konto.account.settings import reauth_checks_out
 from konto.flows import Refused
@@ -321,7 +322,7 @@ def licence_abonament(licence_id):
     except Refused as refused:
         form.until.errors.append(refused.message)
         return _licence_page(licence_id, 409, abonament_form=form)
-    flash(_("Abonament ustawiony do %(date)s.", date=form.until.data.strftime("%d.%m.%Y")))
+    flash(_("Abonament ustawiony do %(date)s.", date=i18n.date_text(form.until.data)))
     return redirect_to("staff.licence", licence_id=licence_id)
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from konto import clock
+from konto.i18n import date_text
 from konto.licences import numbers
 from tests.e2e.helpers import NAME
 from tests.e2e.helpers import NIP
@@ -83,7 +84,7 @@ def test_an_administrator_uses_a_trial_once_and_turns_a_service_on_and_off(peopl
     expect(card).to_contain_text("kończy się za 20 dni")
     anna.submit_redirect(anna.button("Wypróbuj Łącznik API przez 15 dni"))
     expect(anna.main).to_contain_text("Rozpoczęto okres próbny Łącznik API")
-    expect(card).to_contain_text("okres próbny do " + (clock.today() + timedelta(days=14)).strftime("%d.%m.%Y"))
+    expect(card).to_contain_text("okres próbny do " + date_text(clock.today() + timedelta(days=14)))
     expect(anna.button("Wypróbuj Łącznik API przez 15 dni")).to_have_count(0)
 
     clock.travel(timedelta(days=16))

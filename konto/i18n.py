@@ -1,0 +1,136 @@
+"""Languages: which one a request is served in, the switch that changes it, and dates and
+times as people read them (in Europe/Warsaw, written the local way of the language).
+
+The language of a request, first that applies: the account's choice (User.language), the
+cookie the footer's switch sets (a visitor's choice, kept a year), the browser's
+Accept-Language, Polish. The messages are written in Polish in the sources and translated
+from the catalogues in konto/translations (`make translations`; see the README).
+
+E-mails are rendered in their recipient's language (konto.mail.send_email uses
+`locale_for_recipient`): an account's language, else the language of the request that sent
+the message (a visitor registering gets the language they registered in).
+"""
+
+from datetime import UTC
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel import dates
+from flask import current_app
+from flask import has_request_context
+from flask import request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+# The languages the UI is translated into, with their names in themselves (the switch shows
+# each in its own language).
+LANGUAGES = {"pl": "Polski", "en": "English"}
+DEFAULT = "pl"
+COOKIE = "konto_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def language_or_none(value):
+    """`value` when it is a language the UI has, else None."""
+    return value if isinstance(value, str) and value in LANGUAGES else None
+
+
+def select_locale():
+    """Flask-Babel's locale selector (see the module's docstring for the order)."""
+    if not has_request_context():
+        return DEFAULT
+    user = current_user
+    if user and user.is_authenticated and language_or_none(getattr(user, "language", None)):
+        return user.language
+    chosen = language_or_none(request.cookies.get(COOKIE))
+    if chosen:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def current_language():
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
+
+
+def remember_choice(response, language):
+    """The switch's cookie: a visitor's choice, remembered on this browser."""
+    response.set_cookie(
+        COOKIE, language, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+        secure=bool(current_app.config["KONTO_HTTPS"]),
+    )
+    return response
+
+
+def locale_for_recipient(language=None):
+    """The language an e-mail is written in: the recipient account's, else this request's."""
+    return language_or_none(language) or (current_language() if has_request_context() else DEFAULT)
+
+
+# --- dates and times: stored naive in UTC, shown in Europe/Warsaw, the language's way -------
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def in_warsaw(value):
+    """A stored moment (naive UTC, or aware) as Warsaw's wall-clock time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(WARSAW)
+
+
+def _locale():
+    return get_locale() or Locale.parse(DEFAULT)
+
+
+def datetime_text(value, seconds=False):
+    """A moment, Warsaw time, the CLDR way of the language: "2 grudnia 2026, 10:55",
+    "December 2, 2026, 10:55 AM"."""
+    if value is None:
+        return ""
+    locale = _locale()
+    moment = in_warsaw(value)
+    day = dates.format_date(moment.date(), "long", locale=locale)
+    time = dates.format_time(moment, "medium" if seconds else "short", tzinfo=WARSAW, locale=locale)
+    return locale.datetime_formats["medium"].format(time, day)
+
+
+def date_text(value):
+    """A day: "2 grudnia 2026", "December 2, 2026". A moment is taken in Warsaw time first."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = in_warsaw(value).date()
+    return dates.format_date(value, "long", locale=_locale())
+
+
+def _time_tag(machine, text):
+    return Markup('<time datetime="{}">{}</time>').format(machine, text)
+
+
+def datetime_filter(value, seconds=False):
+    """{{ moment|datetime }}: a <time> element, the instant in ISO 8601 for machines."""
+    if value is None:
+        return ""
+    return _time_tag(in_warsaw(value).isoformat(timespec="seconds"), datetime_text(value, seconds))
+
+
+def date_filter(value):
+    """{{ day|date }}: a <time> element with the day."""
+    if value is None:
+        return ""
+    day = in_warsaw(value).date() if isinstance(value, datetime) else value
+    return _time_tag(day.isoformat(), date_text(day))
+
+
+def init_app(app):
+    app.add_template_filter(datetime_filter, "datetime")
+    app.add_template_filter(date_filter, "date")
+    app.add_template_filter(datetime_text)  # plain text, for e-mails' text parts and inside messages
+    app.add_template_filter(date_text)
+
+    @app.context_processor
+    def _languages():
+        return {"languages": LANGUAGES, "current_language": current_language()}

@@ -1,0 +1,144 @@
+"""Languages: Polish by default, English from the browser, the footer's switch (remembered on the
+browser and on the account), e-mails in their recipient's language, Polish plural forms."""
+
+import re
+from datetime import date
+from datetime import datetime
+
+from flask_babel import force_locale
+
+from konto import i18n
+from konto.db import database
+from konto.models import User
+from konto.models import AuditEvent
+from tests.helpers import Journey
+from tests.helpers import mails_to
+from tests.helpers import user
+
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+def switch(client, lang, next_path="/logowanie"):
+    return client.post("/jezyk", data={"lang": lang, "next": next_path})
+
+
+def test_polish_without_a_preference_english_when_the_browser_asks(client):
+    polish = client.get("/logowanie").data.decode()
+    assert '<html lang="pl">' in polish and "Zaloguj się" in polish
+    english = client.get("/logowanie", headers=ENGLISH).data.decode()
+    assert '<html lang="en">' in english and "Log in" in english and "Zaloguj się" not in english
+    # A language the portal does not have falls back to Polish; Polish preferred wins over English.
+    assert '<html lang="pl">' in client.get("/logowanie", headers={"Accept-Language": "de"}).data.decode()
+    both = client.get("/logowanie", headers={"Accept-Language": "pl;q=0.9,en;q=0.8"}).data.decode()
+    assert '<html lang="pl">' in both
+
+
+def test_the_footer_switch_is_a_form_that_works_without_javascript(client):
+    page = client.get("/rejestracja?next=/panel").data.decode()
+    form = re.search(r'<form class="inline language-switch" method="post" action="/jezyk".*?</form>', page, re.S)
+    assert form, page
+    assert 'name="csrf_token"' in form.group(0) and 'name="next" value="/rejestracja?next=/panel"' in form.group(0)
+    button = '<button type="submit" class="link-button" name="lang" value="en" lang="en">English</button>'
+    assert button in form.group(0)
+    assert '<span lang="pl" aria-current="true">Polski</span>' in form.group(0)
+
+
+def test_a_visitor_switches_and_the_browser_remembers(client):
+    response = switch(client, "en", "/rejestracja")
+    assert response.status_code == 303 and response.headers["Location"] == "/rejestracja"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("konto_lang=en;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=31536000" in cookie
+    page = client.get("/rejestracja", headers={"Accept-Language": "pl"}).data.decode()
+    assert '<html lang="en">' in page and "Create account" in page  # the choice beats the browser
+    back = switch(client, "pl", "/rejestracja")
+    assert back.status_code == 303
+    assert '<html lang="pl">' in client.get("/rejestracja", headers=ENGLISH).data.decode()
+
+
+def test_bad_choices_change_nothing_and_next_stays_on_the_site(client):
+    for lang in ["de", "", "EN", "x" * 500]:
+        response = client.post("/jezyk", data={"lang": lang, "next": "/panel"})
+        assert response.status_code == 400 and "konto_lang" not in response.headers.get("Set-Cookie", "")
+    for target in ["https://evil.example/", "//evil.example/", "/\\evil", None]:
+        response = switch(client, "en", target)
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_a_logged_in_choice_is_kept_on_the_account(app, client, journey):
+    journey.signed_up()
+    assert user("anna@example.com").language == "pl"  # registered in Polish
+    switch(client, "en", "/panel")
+    assert user("anna@example.com").language == "en"
+    assert "Your companies" not in client.get("/panel").data.decode()  # no company yet: the empty state
+    assert "You have no companies yet" in client.get("/panel").data.decode()
+    # Another browser, asking for Polish, without the cookie: the account's choice wins.
+    elsewhere = Journey(app.test_client())
+    elsewhere.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    elsewhere.login()
+    assert '<html lang="en">' in elsewhere.client.get("/panel").data.decode()
+
+
+def test_a_visitor_registering_in_english_gets_english_e_mails(client, journey):
+    switch(client, "en", "/rejestracja")
+    assert journey.register().status_code == 303
+    assert user("anna@example.com").language == "en"
+    [activation] = mails_to("anna@example.com")
+    assert activation.subject == "Activate your Konto"
+    assert "thank you for creating a Konto" in activation.text_body and "valid for 48 hours" in activation.text_body
+    assert "Aktywuj" not in activation.html_body
+
+
+def test_an_e_mail_is_written_in_its_recipients_language_not_the_senders(app, client, journey):
+    """Anna reads English; a visitor browsing in Polish asks for her password to be reset."""
+    journey.signed_up()
+    switch(client, "en", "/panel")
+    journey.logout()
+    stranger = app.test_client()
+    stranger.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
+    reset = mails_to("anna@example.com")[0]
+    assert reset.subject == "Set a new password"
+    assert "Hello Anna," in reset.text_body and "(valid for an hour, works once)" in reset.text_body
+    # And Polish for a Polish account, whatever the language of the request that sends it.
+    Journey(app.test_client()).register(email="bob@example.com")
+    with database.connection_context():
+        User.update(activated_at=User.created_at).where(User.email == "bob@example.com").execute()
+    english_browser = app.test_client()
+    english_browser.post("/haslo/nie-pamietam", data={"email": "bob@example.com"}, headers=ENGLISH)
+    assert mails_to("bob@example.com")[0].subject == "Ustaw nowe hasło"
+
+
+def test_polish_plural_forms_of_the_companies_count(client, journey):
+    journey.signed_up()
+    counts = []
+    for number in ["PL5250001003", "PL6770002009", "PL6760003007", "PL7390004008", "PL9720005007"]:
+        journey.add_company(number)
+        counts.append(re.search(r"\((\d+ firm\w*)\)", client.get("/panel").data.decode()).group(1))
+    assert counts == ["1 firma", "2 firmy", "3 firmy", "4 firmy", "5 firm"]
+    switch(client, "en", "/panel")
+    assert "(5 companies)" in client.get("/panel").data.decode()
+
+
+def test_times_are_shown_in_warsaw_the_way_of_each_language(client, journey):
+    """Stored in UTC; 22:30 UTC on 1 July is already 2 July in Warsaw (summer time, UTC+2)."""
+    journey.signed_up()
+    with database.connection_context():
+        AuditEvent.update(created_at=datetime(2026, 7, 1, 22, 30, 5)).execute()
+        User.update(created_at=datetime(2026, 1, 15, 23, 30)).execute()  # winter: UTC+1
+    activity = client.get("/konto/aktywnosc").data.decode()
+    assert '<time datetime="2026-07-02T00:30:05+02:00">2 lipca 2026, 00:30:05</time>' in activity
+    assert "UTC" not in activity
+    assert '<time datetime="2026-01-16">16 stycznia 2026</time>' in client.get("/konto").data.decode()
+    switch(client, "en", "/konto/aktywnosc")
+    activity = client.get("/konto/aktywnosc").data.decode()
+    assert '<time datetime="2026-07-02T00:30:05+02:00">July 2, 2026, 12:30:05\u202fAM</time>' in activity
+    assert '<time datetime="2026-01-16">January 16, 2026</time>' in client.get("/konto").data.decode()
+
+
+def test_date_texts_outside_a_request_are_polish(app):
+    with app.app_context():
+        assert i18n.date_text(date(2026, 12, 24)) == "24 grudnia 2026"
+        assert i18n.datetime_text(datetime(2026, 12, 24, 17, 5)) == "24 grudnia 2026, 18:05"
+        assert i18n.datetime_text(datetime(2026, 12, 24, 17, 5, 9), seconds=True) == "24 grudnia 2026, 18:05:09"
+        with force_locale("en"):
+            assert i18n.date_text(datetime(2026, 12, 24, 23, 5)) == "December 25, 2026"
