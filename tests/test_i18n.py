@@ -9,8 +9,8 @@ from flask_babel import force_locale
 
 from konto import i18n
 from konto.db import database
-from konto.models import User
 from konto.models import AuditEvent
+from konto.models import User
 from tests.helpers import Journey
 from tests.helpers import mails_to
 from tests.helpers import user
