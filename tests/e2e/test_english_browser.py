@@ -46,7 +46,7 @@ def test_the_seed_journey_in_english(person, js):
 
     # Register.
     person.follow(person.link("Create an account"))
-    expect(person.main.locator("h1")).to_have_text("Create account")
+    expect(person.main.locator("h1")).to_have_text("Create an account")
     english(person)
     person.fill("First name", "Anna")
     person.fill("Last name", "Nowak")
