@@ -4,9 +4,11 @@ browser and on the account), e-mails in their recipient's language, Polish plura
 import re
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from flask_babel import force_locale
 
+from konto import clock
 from konto import i18n
 from konto.db import database
 from konto.models import AuditEvent
@@ -14,6 +16,9 @@ from konto.models import User
 from tests.helpers import Journey
 from tests.helpers import mails_to
 from tests.helpers import user
+from tests.licence_helpers import COMPANY
+from tests.licence_helpers import issue
+from tests.licence_helpers import make_staff
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
@@ -142,3 +147,20 @@ def test_date_texts_outside_a_request_are_polish(app):
         assert i18n.datetime_text(datetime(2026, 12, 24, 17, 5, 9), seconds=True) == "24 grudnia 2026, 18:05:09"
         with force_locale("en"):
             assert i18n.date_text(datetime(2026, 12, 24, 23, 5)) == "December 25, 2026"
+
+
+def test_a_notice_sent_by_cron_is_in_its_recipients_language(app, client, journey):
+    """No request: the command renders each e-mail in its recipient account's language."""
+    journey.signed_up()
+    journey.add_company(COMPANY)
+    switch(client, "en", "/panel")
+    make_staff(app)  # Polish
+    end = clock.today() + timedelta(days=30)
+    issue(app, abonament_until=end)
+    result = app.test_cli_runner().invoke(args=["licences", "notify", "--date", clock.today().isoformat()])
+    assert result.exit_code == 0, result.output
+    [notice] = [m for m in mails_to("anna@example.com") if "Abonament" in m.subject]
+    assert notice.subject.startswith("The Abonament of PRZYKŁADOWA") and notice.subject.endswith("ends in 30 days")
+    with app.app_context(), force_locale("en"):
+        on = i18n.date_text(end)
+    assert f"in 30 days, on {on}, the Abonament ends for" in notice.text_body
