@@ -1,8 +1,8 @@
 """Every page in English, with no Polish left: a walk over every GET route of the app (a route
 added later is walked too), as an English-speaking customer and as English-speaking staff,
 and the e-mails they got. Polish is found by its letters (ą ć ę ł ń ó ś ź ż) and by a list of
-common Polish words; what people typed and what registries and the catalogue say is data, and
-text marked lang="pl" (the switch's "Polski") is Polish on purpose."""
+common Polish words; what people typed, what registries say and the products' names are data,
+and text marked lang="pl" (the switch's "Polski") is Polish on purpose."""
 
 import html
 import re
@@ -55,13 +55,15 @@ def polish_in(text, data):
 
 def data_strings():
     """Data shown as it is: people's and companies' details (as the registry gives them), the
-    catalogue's names."""
+    names of the catalogue's products and services."""
     values = {value for entity in demo.entities().values() for value in entity.get("data", {}).values()
               if isinstance(value, str) and len(value) > 2}
     with database.connection_context():
-        for model in (Company, User, Product, Edition, Service):
+        for model in (Company, User):
             for row in model.select().dicts():
                 values |= {v for v in row.values() if isinstance(v, str) and len(v) > 2}
+        for model in (Product, Edition, Service):  # the names only: the texts are translated
+            values |= {row.name for row in model.select(model.name)}
     return values
 
 

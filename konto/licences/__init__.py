@@ -11,12 +11,18 @@ from playhouse.pool import PooledDatabase
 
 bp = Blueprint("licences", __name__)
 
+from konto import i18n  # noqa: E402
 from konto import staff  # noqa: E402 - the back office's blueprint, registered here too
 from konto.db import database  # noqa: E402
 from konto.licences import catalogue  # noqa: E402
 from konto.licences import notices  # noqa: E402
 from konto.licences import numbers  # noqa: E402
 from konto.licences import views  # noqa: E402 - routes (they import bp)
+
+
+def _catalogue_text(row, field):
+    """{{ service|catalogue_text("description") }}: in the page's language."""
+    return catalogue.text(row, field, i18n.current_language())
 
 
 def init_app(app):
@@ -29,6 +35,7 @@ def init_app(app):
         database.obj.close_all()  # nothing opened here may be inherited by forked workers
     app.add_template_filter(numbers.display, "licence_number")
     app.add_template_filter(numbers.masked, "masked_number")
+    app.add_template_filter(_catalogue_text, "catalogue_text")
     notices.init_app(app)
 
     def _upload_limit():

@@ -8,6 +8,7 @@ old licences still show their product.
 
 import hashlib
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 
 from konto.db import write_transaction
@@ -26,6 +27,29 @@ def load(path=CATALOGUE_FILE):
     """(the file's parsed content, its SHA-256)."""
     raw = path.read_bytes()
     return tomllib.loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _translations():
+    """{(table, code, field, language): text} from the file's `description_en`, `terms_en`."""
+    data, _digest = load()
+    found = {}
+    for section, table in (("program", "product"), ("extension", "product"), ("service", "service")):
+        for item in data.get(section, []):
+            for key, value in item.items():
+                field, _, language = key.rpartition("_")
+                if field in ("description", "terms") and language in ("en",):
+                    found[(table, item["code"], field, language)] = value
+    return found
+
+
+def text(row, field, language):
+    """A product's or service's description or terms in the language: the file's
+    `<field>_<language>`, else as stored (Polish, the catalogue's own language)."""
+    stored = getattr(row, field)
+    if language == "pl":
+        return stored
+    return _translations().get((row._meta.table_name, row.code, field, language), stored)
 
 
 def _upsert(model, where, values):
