@@ -6,15 +6,20 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
+from flask import render_template
 from flask_babel import force_locale
 
 from konto import clock
+from konto import create_app
 from konto import i18n
 from konto.db import database
 from konto.models import AuditEvent
+from konto.models import Company
 from konto.models import User
 from tests.helpers import Journey
 from tests.helpers import mails_to
+from tests.helpers import make_config
 from tests.helpers import user
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import issue
@@ -164,3 +169,21 @@ def test_a_notice_sent_by_cron_is_in_its_recipients_language(app, client, journe
     with app.app_context(), force_locale("en"):
         on = i18n.date_text(end)
     assert f"in 30 days, on {on}, the Abonament ends for" in notice.text_body
+
+
+@pytest.mark.parametrize("hours, polish, english", [
+    (1, "mają 1 godzinę na sprzeciw", "have 1 hour to object"),
+    (24, "mają 24 godziny na sprzeciw", "have 24 hours to object"),
+    (48, "mają 48 godzin na sprzeciw", "have 48 hours to object"),
+    (72, "mają 72 godziny na sprzeciw", "have 72 hours to object"),
+])  # fmt: skip
+def test_the_time_to_object_takes_the_plural_form_of_its_number(tmp_path, hours, polish, english):
+    app = create_app(make_config(tmp_path, CLAIM_OBJECTION_HOURS=hours))
+    try:
+        with app.test_request_context():
+            page = render_template("licences/claim_sent.html", company=Company(name="X"), hours=hours)
+            assert polish in page
+            with force_locale("en"):
+                assert english in render_template("licences/claim_sent.html", company=Company(name="X"), hours=hours)
+    finally:
+        database.close()
