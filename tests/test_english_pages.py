@@ -9,14 +9,20 @@ import re
 
 from konto import create_app
 from konto.db import database
+from konto.flows import invitations
+from konto.flows import members
 from konto.models import Company
 from konto.models import Edition
 from konto.models import Email
+from konto.models import Invitation
+from konto.models import Membership
 from konto.models import Product
 from konto.models import Service
 from konto.models import User
 from konto.registry import demo
 from tests.helpers import Journey
+from tests.helpers import link_in
+from tests.helpers import mails_to
 from tests.helpers import make_config
 from tests.licence_helpers import COMPANY
 from tests.licence_helpers import licence_objects
@@ -55,7 +61,7 @@ def polish_in(text, data):
 
 def data_strings():
     """Data shown as it is: people's and companies' details (as the registry gives them), the
-    names of the catalogue's products and services."""
+    names of the catalogue's products and services, other people's e-mails' subjects."""
     values = {value for entity in demo.entities().values() for value in entity.get("data", {}).values()
               if isinstance(value, str) and len(value) > 2}
     with database.connection_context():
@@ -64,6 +70,8 @@ def data_strings():
                 values |= {v for v in row.values() if isinstance(v, str) and len(v) > 2}
         for model in (Product, Edition, Service):  # the names only: the texts are translated
             values |= {row.name for row in model.select(model.name)}
+        # Other people's e-mails (the demo mailbox lists them all) are in their own language.
+        values |= {row.subject for row in Email.select(Email.subject).where(Email.recipient != "anna@example.com")}
     return values
 
 
@@ -77,11 +85,22 @@ def test_every_page_in_english_has_no_polish_left(tmp_path):
         draft = anna.client.post("/firmy/dodaj", data={"number": "PL6770002009"}).headers["Location"].split("/")[3]
         staff = make_staff(app)
         staff.client.post("/jezyk", data={"lang": "en"})
-        with database.connection_context():
+        # Bob (Polish) is a member of Anna's company, and invites her into his own.
+        bob = Journey(app.test_client())
+        bob.signed_up(email="bob@example.com")
+        bob.add_company("PL6760003007")
+        with app.test_request_context(), database.connection_context():
+            bob_user = User.get(User.email == "bob@example.com")
             company_id = Company.get(Company.tax_id == COMPANY).id
+            member_id = Membership.create(user=bob_user, company=company_id, contact_email=bob_user.email).id
+            invitations.invite(bob_user, Company.get(Company.tax_id == "PL6760003007").id, "anna@example.com",
+                               members.MEMBER)
+            invitation_id = Invitation.get(Invitation.email == "anna@example.com").id
             message_id = Email.get(Email.recipient == "anna@example.com").id
+        invitation_link = link_in(mails_to("anna@example.com")[0], "/zaproszenie/")
         values = {**licence_objects(company_id), "key": draft, "token": "x", "message_id": message_id,
-                  "session_id": 1, "passkey_id": 1, "request_id": 1, "code": "ksef"}
+                  "session_id": 1, "passkey_id": 1, "request_id": 1, "code": "ksef", "member_id": member_id,
+                  "invitation_id": invitation_id}
         data = data_strings()
 
         problems, walked = {}, 0
@@ -99,6 +118,10 @@ def test_every_page_in_english_has_no_polish_left(tmp_path):
             assert '<html lang="en">' in page or response.status_code >= 400, path
             walked += 1
             found = polish_in(text_of(page), data)
+            if found:
+                problems[path] = sorted(found)
+        for path in [invitation_link]:  # pages reached with a real token
+            found = polish_in(text_of(anna.client.get(path, follow_redirects=True).get_data(as_text=True)), data)
             if found:
                 problems[path] = sorted(found)
         missing = anna.client.get("/nie-ma-takiej-strony")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 from peewee import IntegrityError
@@ -96,10 +96,10 @@ def _send(invitation, company, inviter, token):
         company=company,
         inviter=inviter,
         role=invitation.role,
-        role_name=members.role_label(invitation.role),
+        role_name=members.ROLE_LABELS.get(invitation.role, invitation.role),  # lazy: in the recipient's language
         link=external_url("invitations.show", token=token),
         expires_at=invitation.expires_at,
-        lifetime=lifetime(),
+        lifetime=LazyString(lifetime),
     )
 
 

@@ -16,7 +16,6 @@ happen then (the chosen company, the person's open invitations and requests, the
 and later the desktop programs' access to the company) happens in one place.
 """
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
@@ -255,13 +254,13 @@ def _tell_role(person, company, actor, role):
     """The e-mail telling a member an administrator gave them another role."""
     send_email(
         person.email,
-        _l("Twoja rola w firmie %(name)s: %(role)s", name=company.name, role=role_label(role)),
+        _l("Twoja rola w firmie %(name)s: %(role)s", name=company.name, role=ROLE_LABELS.get(role, role)),
         "member_role_changed",
         user=person,
         company=company,
         by=actor,
         role=role,
-        role_name=role_label(role),
+        role_name=ROLE_LABELS.get(role, role),  # lazy: the e-mail is in its recipient's language
         link=external_url("companies.users", company_id=company.id),
     )
 
