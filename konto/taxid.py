@@ -23,6 +23,9 @@ def N_(message):
     return message
 
 
+EU_VAT_LABEL = N_("numer VAT UE %(vatin)s")
+
+
 class InvalidTaxId(ValueError):
     """The input is not a valid NIP or EU VAT number.
 
@@ -54,21 +57,22 @@ class TaxId:
     def nip(self):
         return self.number if self.is_polish else None
 
-    def display(self, label=True):
+    def display(self, label=True, translate=N_):
         """As every page writes it: "NIP 5261040828" or "numer VAT UE DE136695976" (the way the
-        registries, KSeF and VIES write them: no dashes, no spaces); label=False: the number alone."""
+        registries, KSeF and VIES write them: no dashes, no spaces); label=False: the number alone.
+        `translate` translates the label (gettext where it is shown; Polish by default)."""
         if self.is_polish:
             return f"NIP {self.number}" if label else self.number
-        return f"numer VAT UE {self.vatin}" if label else self.vatin
+        return translate(EU_VAT_LABEL) % {"vatin": self.vatin} if label else self.vatin
 
 
-def display(value, label=True):
+def display(value, label=True, translate=N_):
     """A stored or typed number (PL5261040828, 5261040828, DE136695976, a TaxId) written as
     TaxId.display() writes it; a value that is no valid number comes back as it is."""
     if isinstance(value, TaxId):
-        return value.display(label)
+        return value.display(label, translate)
     try:
-        return parse(value).display(label)
+        return parse(value).display(label, translate)
     except InvalidTaxId:
         return value or ""
 

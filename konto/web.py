@@ -171,6 +171,11 @@ def _refuse_nameless_fields():
         abort(400)
 
 
+def _taxid(value, label=True):
+    """{{ company.tax_id|taxid }}: "NIP 5261040828", or "numer VAT UE DE136695976" in the page's language."""
+    return taxid.display(value, label, translate=_)
+
+
 def init_app(app):
     """Before the blueprints: the `int` converter their routes use is ours."""
     app.url_map.converters["int"] = IdConverter
@@ -181,7 +186,7 @@ def init_app(app):
     app.after_request(security_headers)
     app.add_template_filter(device)
     app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"
-    app.add_template_filter(taxid.display, "taxid")
+    app.add_template_filter(_taxid, "taxid")
     app.add_template_filter(legal_form)
     app.add_template_filter(end_sentence)
 

@@ -108,7 +108,7 @@ def test_an_e_mail_is_written_in_its_recipients_language_not_the_senders(app, cl
     stranger.post("/haslo/nie-pamietam", data={"email": "anna@example.com"})
     reset = mails_to("anna@example.com")[0]
     assert reset.subject == "Set a new password"
-    assert "Hello Anna," in reset.text_body and "(valid for an hour, works once)" in reset.text_body
+    assert reset.text_body.startswith("Hello,") and "(valid for an hour, works once)" in reset.text_body
     # And Polish for a Polish account, whatever the language of the request that sends it.
     Journey(app.test_client()).register(email="bob@example.com")
     with database.connection_context():

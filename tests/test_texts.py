@@ -65,7 +65,8 @@ def test_taxid_messages_are_marked_and_translated_where_shown():
     extracted = extract_from_file("python", path, keywords={"N_": None})
     marked = {message for _line, message, _comments, _context in extracted}
     raised = path.read_text(encoding="utf-8").count("raise InvalidTaxId(")
-    assert len(marked) == raised == 7
+    assert raised == 7 and marked == {*marked} and len(marked) == raised + 1  # and the EU number's label
+    assert taxid.EU_VAT_LABEL in marked and taxid.display("DE136695976") == "numer VAT UE DE136695976"
     with pytest.raises(taxid.InvalidTaxId) as error:
         taxid.parse("XX123")
     assert error.value.message in marked and error.value.params == {"country": "XX"}

@@ -68,7 +68,7 @@ def new():
         form.number.errors.append(
             _(
                 "W rejestrze nie ma firmy o tym numerze (%(number)s). Sprawdź, czy numer jest poprawny.",
-                number=tax_id.display(),
+                number=tax_id.display(translate=_),
             )
         )
         return _step1(form, status=422)
