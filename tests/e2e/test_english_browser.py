@@ -45,8 +45,8 @@ def test_the_seed_journey_in_english(person, js):
     english(person)
 
     # Register.
-    person.follow(person.link("Create an account"))
-    expect(person.main.locator("h1")).to_have_text("Create an account")
+    person.follow(person.link("Create account"))
+    expect(person.main.locator("h1")).to_have_text("Create account")
     english(person)
     person.fill("First name", "Anna")
     person.fill("Last name", "Nowak")
@@ -74,7 +74,7 @@ def test_the_seed_journey_in_english(person, js):
     person.fill("Password", PASSWORD)
     person.submit_redirect(person.button("Log in"))
     expect(person.page).to_have_url(re.compile(r"/panel$"))
-    expect(person.main.locator("h1")).to_have_text("Welcome, Anna")
+    expect(person.main.locator("h1")).to_have_text("Your dashboard")
     expect(person.main).to_contain_text("You have no companies yet")
     english(person)
 
@@ -82,11 +82,11 @@ def test_the_seed_journey_in_english(person, js):
     person.follow(person.link("Add a company"))
     expect(person.main.locator("h1")).to_have_text("Add a company")
     english(person)
-    person.fill("NIP or VAT number", "525-000-10-03")
+    person.fill("NIP or EU VAT number", "525-000-10-03")
     person.swap(person.button("Submit"))
     expect(person.page).to_have_url(PREVIEW_URL)
     expect(person.main.locator("h1")).to_have_text("Check the company data")
-    expect(person.main.locator(".data-table")).to_contain_text("legal person")
+    expect(person.main.locator(".data-table")).to_contain_text("business active")
     english(person)
     person.swap(person.link("Continue"), push_url=STATEMENT_URL)
     expect(person.main.locator("h1")).to_have_text("Statement and contact methods")
