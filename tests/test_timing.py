@@ -1,6 +1,8 @@
 """Response time tells nothing about whether an address has an account (login, register, reset).
 
-Real argon2 parameters (argon2-cffi's defaults), interleaved tries, medians compared. The
+Real argon2 parameters (argon2-cffi's defaults), interleaved tries, the fastest of each kind
+compared (other processes on a busy machine only ever add time, so the fastest try is the one
+least disturbed; medians moved by a quarter of a hash when two suites ran at once). The
 tolerance is half of one password hash: an app that skipped the hash for unknown addresses
 (or hashed twice for them) would differ by a whole hash and fail.
 """
@@ -29,8 +31,8 @@ def timed(action):
     return time.perf_counter() - start, response
 
 
-def medians(app, existing, unknown):
-    """Median seconds of existing() and unknown(), run alternately after a warm-up."""
+def fastest(app, existing, unknown):
+    """The fastest seconds of existing() and of unknown(), run alternately after a warm-up."""
     for action in (existing, unknown):
         action()
     times = {"existing": [], "unknown": []}
@@ -41,7 +43,7 @@ def medians(app, existing, unknown):
             times[name].append(seconds)
             statuses[name].add(response.status_code)
     assert statuses["existing"] == statuses["unknown"], statuses
-    return statistics.median(times["existing"]), statistics.median(times["unknown"])
+    return min(times["existing"]), min(times["unknown"])
 
 
 def test_existing_and_unknown_addresses_take_the_same_time(tmp_path):
@@ -56,17 +58,17 @@ def test_existing_and_unknown_addresses_take_the_same_time(tmp_path):
     counter = iter(range(10_000))
 
     results = {
-        "login": medians(
+        "login": fastest(
             app,
             lambda: client.post("/logowanie", data={"email": "anna@example.com", "password": WRONG}),
             lambda: client.post("/logowanie", data={"email": "nikt@example.com", "password": WRONG}),
         ),
-        "register": medians(
+        "register": fastest(
             app,
             lambda: Journey(client).register(email="anna@example.com"),
             lambda: Journey(client).register(email=f"nowy{next(counter)}@example.com"),
         ),
-        "reset": medians(
+        "reset": fastest(
             app,
             lambda: client.post("/haslo/nie-pamietam", data={"email": "anna@example.com"}),
             lambda: client.post("/haslo/nie-pamietam", data={"email": "nikt@example.com"}),
@@ -74,7 +76,7 @@ def test_existing_and_unknown_addresses_take_the_same_time(tmp_path):
     }
     report = {name: (round(a * 1000, 1), round(b * 1000, 1)) for name, (a, b) in results.items()}
     print(f"one hash {one_hash * 1000:.1f} ms, tolerance {tolerance * 1000:.1f} ms, "
-          f"medians (existing, unknown) ms: {report}")
+          f"fastest (existing, unknown) ms: {report}")
     for name, (existing, unknown) in results.items():
         assert abs(existing - unknown) < tolerance, (name, report, tolerance)
     database.close()
