@@ -12,6 +12,7 @@ the message (a visitor registering gets the language they registered in).
 """
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -98,9 +99,15 @@ def datetime_text(value, seconds=False):
 
 
 def date_text(value):
-    """A day: "2 grudnia 2026", "December 2, 2026". A moment is taken in Warsaw time first."""
-    if value is None:
+    """A day: "2 grudnia 2026", "December 2, 2026". A moment is taken in Warsaw time first; a
+    registry's "2012-03-01" is read as a day; any other text comes back as it is."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = in_warsaw(value).date()
     return dates.format_date(value, "long", locale=_locale())
@@ -118,9 +125,15 @@ def datetime_filter(value, seconds=False):
 
 
 def date_filter(value):
-    """{{ day|date }}: a <time> element with the day."""
-    if value is None:
+    """{{ day|date }}: a <time> element with the day (a date, a moment, or a registry's
+    "2012-03-01"; any other text is shown as it is)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     day = in_warsaw(value).date() if isinstance(value, datetime) else value
     return _time_tag(day.isoformat(), date_text(day))
 

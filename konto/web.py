@@ -92,6 +92,19 @@ def legal_form(company):
     return KIND_LABELS.get(company.kind, "") if company.kind != OTHER else ""
 
 
+# The MF white list's VAT statuses (registry.whitelist), as a person reads them.
+VAT_STATUS_LABELS = {
+    "czynny": _l("czynny"),
+    "zwolniony": _l("zwolniony"),
+    "niezarejestrowany": _l("niezarejestrowany"),
+}
+
+
+def vat_status(value):
+    """{{ company.vat_status|vat_status }}: the white list's status in the page's language."""
+    return VAT_STATUS_LABELS.get(value, value or "")
+
+
 def end_sentence(text):
     """A name at the end of a sentence: its own final dot ends the sentence ("… S.C.", not "… S.C..")."""
     text = str(text or "")
@@ -188,6 +201,7 @@ def init_app(app):
     app.add_template_global(tokens.lifetime, "link_lifetime")  # link_lifetime("activate"): "48 godzin"
     app.add_template_filter(_taxid, "taxid")
     app.add_template_filter(legal_form)
+    app.add_template_filter(vat_status)
     app.add_template_filter(end_sentence)
 
     @app.context_processor

@@ -38,6 +38,8 @@ wnioski sprzeciw rejestr rejestru dane danych numer adres aktywne aktywna aktywn
 pobierz wyślij potwierdź zmień włącz wyłącz od na po przy jako aby żeby czy ta tej tego
 sesje sesja wersja tak zobacz sprawdź poczta pocztę wiadomość linku ważny godzin dni minut
 """.split())
+# A registry's statuses and dates are shown in the page's language, not as the registry writes them.
+NOT_DATA = {"vat_status", "status", "kind", "start_date", "end_date", "suspended_date", "language", "source"}
 ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
 
 
@@ -62,12 +64,12 @@ def polish_in(text, data):
 def data_strings():
     """Data shown as it is: people's and companies' details (as the registry gives them), the
     names of the catalogue's products and services, other people's e-mails' subjects."""
-    values = {value for entity in demo.entities().values() for value in entity.get("data", {}).values()
-              if isinstance(value, str) and len(value) > 2}
+    values = {value for entity in demo.entities().values() for key, value in entity.get("data", {}).items()
+              if isinstance(value, str) and len(value) > 2 and key not in NOT_DATA}
     with database.connection_context():
         for model in (Company, User):
             for row in model.select().dicts():
-                values |= {v for v in row.values() if isinstance(v, str) and len(v) > 2}
+                values |= {v for k, v in row.items() if isinstance(v, str) and len(v) > 2 and k not in NOT_DATA}
         for model in (Product, Edition, Service):  # the names only: the texts are translated
             values |= {row.name for row in model.select(model.name)}
         # Other people's e-mails (the demo mailbox lists them all) are in their own language.

@@ -187,3 +187,16 @@ def test_the_time_to_object_takes_the_plural_form_of_its_number(tmp_path, hours,
                 assert english in render_template("licences/claim_sent.html", company=Company(name="X"), hours=hours)
     finally:
         database.close()
+
+
+def test_the_registrys_dates_and_vat_status_are_written_in_the_page_language(client, journey):
+    journey.signed_up()
+    journey.add_company(COMPANY)
+    with database.connection_context():
+        path = f"/firmy/{Company.get(Company.tax_id == COMPANY).id}"
+    polish = client.get(path).data.decode()
+    assert '(od <time datetime="2012-03-01">1 marca 2012</time>)' in polish and "<td>czynny</td>" in polish
+    switch(client, "en", path)
+    english = client.get(path).data.decode()
+    assert '(since <time datetime="2012-03-01">March 1, 2012</time>)' in english
+    assert "<td>active VAT payer</td>" in english

@@ -12,6 +12,7 @@ from tests.e2e.helpers import COMPANY_URL
 from tests.e2e.helpers import PREVIEW_URL
 from tests.e2e.helpers import STATEMENT_URL
 from tests.helpers import PASSWORD
+from tests.test_english_pages import NOT_DATA
 from tests.test_english_pages import polish_in
 from tests.test_english_pages import text_of
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.browser
 SPOLKA = "PRZYKŁADOWA SPÓŁKA HANDLOWA SPÓŁKA Z OGRANICZONĄ ODPOWIEDZIALNOŚCIĄ"
 # What people typed and what the registry says, shown as it is.
 DATA = {"Anna", "Nowak", "Anna Nowak", "anna@example.com"} | {
-    value for entity in demo.entities().values() for value in entity.get("data", {}).values()
-    if isinstance(value, str) and len(value) > 2
+    value for entity in demo.entities().values() for key, value in entity.get("data", {}).items()
+    if isinstance(value, str) and len(value) > 2 and key not in NOT_DATA
 }
 
 

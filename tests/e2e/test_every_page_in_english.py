@@ -25,6 +25,7 @@ from konto.registry import demo
 from tests.e2e.test_every_page import WALK
 from tests.e2e.test_every_page import Walker
 from tests.e2e.test_every_page import world  # noqa: F401 - the walk's world, a fixture
+from tests.test_english_pages import NOT_DATA
 from tests.test_english_pages import polish_in
 from tests.test_english_pages import text_of
 
@@ -44,12 +45,12 @@ def _data(server):
     """What is shown as it is: people's and companies' details, registry data, product names,
     what the back office typed, and the e-mails (each in its recipient's language: the demo
     mailbox shows a Polish account's message as it is)."""
-    values = {value for entity in demo.entities().values() for value in entity.get("data", {}).values()
-              if isinstance(value, str) and len(value) > 2}
+    values = {value for entity in demo.entities().values() for key, value in entity.get("data", {}).items()
+              if isinstance(value, str) and len(value) > 2 and key not in NOT_DATA}
     with server.app.app_context(), database.connection_context():
         for model in (Company, User):
             for row in model.select().dicts():
-                values |= {v for v in row.values() if isinstance(v, str) and len(v) > 2}
+                values |= {v for k, v in row.items() if isinstance(v, str) and len(v) > 2 and k not in NOT_DATA}
         for model in (Product, Edition, Service):
             values |= {row.name for row in model.select(model.name)}
         values |= {row.subject for row in Email.select(Email.subject)}
