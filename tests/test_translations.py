@@ -45,12 +45,13 @@ def test_extraction_finds_the_messages_of_code_and_templates(extracted):
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_catalogue_is_current_with_the_sources(extracted, language):
+    """Every message of the sources is in the catalogue. A translation may come before its
+    message (a branch about to land): an entry the sources do not have yet fails nothing, and
+    `make translations` drops those no longer needed."""
     catalogue = {message.id for message in read_po(language) if message.id}
     missing = sorted(map(str, extracted - catalogue))
-    stale = sorted(map(str, catalogue - extracted))
-    assert not missing and not stale, (
-        f"the {language} catalogue is stale against the sources: {FIX}.\n"
-        f"not in the catalogue: {missing[:20]}\nno longer in the sources: {stale[:20]}"
+    assert not missing, (
+        f"the {language} catalogue is stale against the sources: {FIX}.\nnot in the catalogue: {missing[:20]}"
     )
 
 

@@ -1,6 +1,5 @@
 """E-mails that tell an account's owner what was done to the account, with a way out."""
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from konto import tokens

@@ -11,6 +11,7 @@ activation link activates only with the account's password typed again. So whoev
 registration by someone else leaves nothing behind.
 """
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
