@@ -133,7 +133,7 @@ def test_not_found_outage_manual_entry_and_ended_activity(person, js):
     person.follow(person.page.locator(".topbar").get_by_role("link", name="Dodaj firmę"))
     look_up(person, "PL5830006000")
     expect(person.page).to_have_url(PREVIEW_URL)
-    expect(person.main.locator(".data-table")).to_contain_text("działalność zakończona 2023-06-30")
+    expect(person.main.locator(".data-table")).to_contain_text("działalność zakończona 30 czerwca 2023")
     expect(person.main).to_contain_text("Tej firmy nie można dodać")
     expect(person.link("Przejdź dalej")).to_have_count(0)
     # Not even by opening step 3's address.
