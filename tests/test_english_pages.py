@@ -102,7 +102,7 @@ def test_every_page_in_english_has_no_polish_left(tmp_path):
         invitation_link = link_in(mails_to("anna@example.com")[0], "/zaproszenie/")
         values = {**licence_objects(company_id), "key": draft, "token": "x", "message_id": message_id,
                   "session_id": 1, "passkey_id": 1, "request_id": 1, "code": "ksef", "member_id": member_id,
-                  "invitation_id": invitation_id}
+                  "invitation_id": invitation_id, "registration_id": 1}
         data = data_strings()
 
         problems, walked = {}, 0
