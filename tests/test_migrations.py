@@ -120,7 +120,8 @@ def test_stored_addresses_get_one_form_and_duplicates_are_resolved(app, caplog):
     gives way, and two activated ones are left for a person to merge (reported by id)."""
     caplog.set_level(logging.WARNING)
     with database.connection_context():
-        migrations._stamp(migrations.LATEST - 1)
+        # The version before the addresses' migration (later migrations run after it too).
+        migrations._stamp(1 + migrations.MIGRATIONS.index(migrations._5_one_form_of_each_address))
 
         def person(email, activated=True, last_login=None):
             when = datetime(2024, 1, 1)
