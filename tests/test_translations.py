@@ -45,13 +45,14 @@ def test_extraction_finds_the_messages_of_code_and_templates(extracted):
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_catalogue_is_current_with_the_sources(extracted, language):
-    """Every message of the sources is in the catalogue. A translation may come before its
-    message (a branch about to land): an entry the sources do not have yet fails nothing, and
-    `make translations` drops those no longer needed."""
+    """The catalogue holds exactly the messages of the sources: none missing, and none left over
+    from a text that changed or went away (`make translations` drops those)."""
     catalogue = {message.id for message in read_po(language) if message.id}
     missing = sorted(map(str, extracted - catalogue))
-    assert not missing, (
-        f"the {language} catalogue is stale against the sources: {FIX}.\nnot in the catalogue: {missing[:20]}"
+    left_over = sorted(map(str, catalogue - extracted))
+    assert not missing and not left_over, (
+        f"the {language} catalogue is stale against the sources: {FIX}.\n"
+        f"not in the catalogue: {missing[:20]}\nno longer in the sources: {left_over[:20]}"
     )
 
 
