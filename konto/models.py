@@ -534,7 +534,8 @@ class ProgramConnection(BaseModel):
     last_used_at = DateTimeField(default=utcnow)
     last_ip = CharField(max_length=45, null=True)
     revoked_at = DateTimeField(null=True)
-    revoked_reason = CharField(max_length=20, null=True)  # user | password_reset | email_reverted | reuse | program | deleted
+    # user | password_reset | email_reverted | reuse | program | deleted
+    revoked_reason = CharField(max_length=20, null=True)
 
 
 class ProgramConnectionCompany(BaseModel):
