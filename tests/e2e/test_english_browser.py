@@ -67,14 +67,11 @@ def test_the_seed_journey_in_english(person, js):
     person.follow_mail_link("/aktywacja/")
     expect(person.main.locator("h1")).to_have_text("Activate account")
     english(person)
+    # Activation asks for the registration's password, and logs in.
+    person.fill("The password given at registration", PASSWORD)
     person.submit_redirect(person.button("Activate account"))
-    expect(person.main).to_contain_text("Your account has been activated")
-    english(person)
-
-    # Log in: the dashboard.
-    person.fill("Password", PASSWORD)
-    person.submit_redirect(person.button("Log in"))
     expect(person.page).to_have_url(re.compile(r"/panel$"))
+    expect(person.main).to_contain_text("Your account has been activated")
     expect(person.main.locator("h1")).to_have_text("Your dashboard")
     expect(person.main).to_contain_text("You have no companies yet")
     english(person)
