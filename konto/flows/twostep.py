@@ -303,22 +303,21 @@ def _finish_login(pending, how):
     return True
 
 
-def log_in_with_app_code(pending, code):
-    """The second step of a sign-in with a code from the app."""
-    user = pending.user
-    if not check_app_code(user, code):
-        audit.record("second_step_failed", user.id)
-        return False
-    return _finish_login(pending, _("hasło i kod z aplikacji"))
+# What a sign-in's audit event says about each way of checking a code.
+_SIGNED_IN_WITH = {
+    check_app_code: _l("hasło i kod z aplikacji"),
+    use_recovery_code: _l("hasło i kod zapasowy"),
+}
 
 
-def log_in_with_recovery_code(pending, code):
-    """The second step of a sign-in with a recovery code."""
+def log_in_with_code(pending, code, check):
+    """The second step of a sign-in with a code: `check` is the way the code is checked and spent,
+    `check_app_code` (a code from the app) or `use_recovery_code` (a recovery code)."""
     user = pending.user
-    if not use_recovery_code(user, code):
+    if not check(user, code):
         audit.record("second_step_failed", user.id)
         return False
-    return _finish_login(pending, _("hasło i kod zapasowy"))
+    return _finish_login(pending, _SIGNED_IN_WITH[check])
 
 
 def record_failed_second_step(user):

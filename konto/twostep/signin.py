@@ -62,7 +62,7 @@ def second_step():
     if not form.validate_on_submit():
         return _page("twostep/second_step.html", pending, form, status=422 if form.is_submitted() else 200)
     target = safe_next(session.get(LOGIN_NEXT))
-    if not flow.log_in_with_app_code(pending, form.code.data):
+    if not flow.log_in_with_code(pending, form.code.data, flow.check_app_code):
         form.code.errors.append(_("Ten kod jest nieprawidłowy albo został już użyty. "
                                   "Wpisz kod, który aplikacja pokazuje teraz."))
         return _page("twostep/second_step.html", pending, form, status=422)
@@ -79,7 +79,7 @@ def second_step_recovery():
     if not form.validate_on_submit():
         return render_form("twostep/second_step_recovery.html", form)
     target = safe_next(session.get(LOGIN_NEXT))
-    if not flow.log_in_with_recovery_code(pending, form.code.data):
+    if not flow.log_in_with_code(pending, form.code.data, flow.use_recovery_code):
         form.code.errors.append(_("Ten kod zapasowy jest nieprawidłowy albo został już użyty."))
         return render("twostep/second_step_recovery.html", form=form, status=422)
     flash(_("Użyto kodu zapasowego. Każdy kod działa tylko raz: sprawdź, ile Ci zostało, w ustawieniach konta."))
