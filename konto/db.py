@@ -111,6 +111,12 @@ def write_transaction():
     return database.atomic()
 
 
+def locked(query):
+    """The query's rows locked until the end of the transaction (inside write_transaction(): on
+    SQLite its IMMEDIATE lock already holds the whole database; elsewhere SELECT ... FOR UPDATE)."""
+    return query if is_sqlite() else query.for_update()
+
+
 def init_app(app):
     """Bind the database to the app: a connection per thread (SQLite) or a pool (PostgreSQL)."""
     db = open_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])

@@ -24,7 +24,7 @@ from konto import audit
 from konto import clock
 from konto import permissions
 from konto.db import database
-from konto.db import is_sqlite
+from konto.db import locked
 from konto.db import write_transaction
 from konto.flows import Refused
 from konto.licences import history
@@ -46,13 +46,8 @@ MACHINE_NAME_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _locked(query):
-    """The query's rows locked for the transaction (SQLite's IMMEDIATE lock already holds them)."""
-    return query if is_sqlite() else query.for_update()
-
-
 def _licence_for_update(licence_id):
-    licence = _locked(Licence.select().where(Licence.id == licence_id)).first()
+    licence = locked(Licence.select().where(Licence.id == licence_id)).first()
     if licence is None:
         raise Refused("LICENCE_NOT_FOUND", _("Nie ma takiej licencji."), status=404)
     return licence
@@ -293,7 +288,7 @@ def _company_licence(user, company, licence_id, action=permissions.MANAGE):
         raise Refused("NOT_FOUND", _("Nie ma takiej firmy."), status=404)
     if not permissions.can(member, action):
         raise Refused("FORBIDDEN", _("To może zrobić tylko administrator firmy."), status=403)
-    licence = _locked(Licence.select().where((Licence.id == licence_id) & (Licence.tax_id == company.tax_id))).first()
+    licence = locked(Licence.select().where((Licence.id == licence_id) & (Licence.tax_id == company.tax_id))).first()
     if licence is None:
         raise Refused("LICENCE_NOT_FOUND", _("Nie ma takiej licencji."), status=404)
     return licence
@@ -369,7 +364,7 @@ def request_registration(user, company, number, installation_id, machine_name, s
         )
     machine_name = _clean_machine_name(machine_name)
     with write_transaction():
-        licence = _locked(
+        licence = locked(
             Licence.select().where((Licence.number == number) & (Licence.tax_id == company.tax_id))
         ).first()
         if licence is None:

@@ -28,7 +28,7 @@ from peewee import IntegrityError
 from konto import audit
 from konto import clock
 from konto.db import database
-from konto.db import is_sqlite
+from konto.db import locked
 from konto.db import write_transaction
 from konto.flows import Refused
 from konto.links import external_url
@@ -103,10 +103,6 @@ def clean_machine_name(text):
         return None
     text = _CONTROL.sub(" ", text).strip()[:MACHINE_NAME_MAX].strip()
     return text or None
-
-
-def _locked(query):
-    return query if is_sqlite() else query.for_update()
 
 
 # --- program clients (data, not code) -------------------------------------------------------------
@@ -202,7 +198,7 @@ def pending_by_code(typed):
 def _pending_for_decision(authorization_id, code):
     """The authorization being decided, still pending and in time, with the code the person
     typed (the page keeps both); else Refused."""
-    row = _locked(DeviceAuthorization.select().where(DeviceAuthorization.id == authorization_id)).first()
+    row = locked(DeviceAuthorization.select().where(DeviceAuthorization.id == authorization_id)).first()
     if row is None or code is None or not hmac.compare_digest(row.user_code_hash, _user_code_hash(code)):
         raise Refused("CODE_NOT_FOUND", _("Nie znaleziono takiego kodu. Wpisz go jeszcze raz."), status=404)
     if row.status != "pending":
@@ -263,7 +259,7 @@ def authorization_by_device_code(device_code):
     if not isinstance(device_code, str) or len(device_code) > 200:
         return None
     query = DeviceAuthorization.select().where(DeviceAuthorization.device_code_hash == secret_hash(device_code))
-    return _locked(query).first()
+    return locked(query).first()
 
 
 def note_poll(row, now):
@@ -344,7 +340,7 @@ def token_by_refresh(refresh_token):
     if not isinstance(refresh_token, str) or len(refresh_token) > 200:
         return None
     query = ProgramToken.select().where(ProgramToken.refresh_hash == secret_hash(refresh_token))
-    return _locked(query).first()
+    return locked(query).first()
 
 
 def token_by_access(access_token):
