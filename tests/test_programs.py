@@ -497,3 +497,22 @@ def test_guessing_codes_stops_after_the_limit_and_the_owner_of_a_real_code_is_un
     assert enter_code(owner, real).status_code == 303  # its owner, from their own account and address
     assert decide(owner, "polacz", [company_id()]).status_code == 303
     assert program.poll().status_code == 200
+
+
+def test_the_companies_offered_are_named_with_their_number_written_as_every_page_writes_it(app, anna):
+    preview = anna.client.post("/firmy/dodaj", data={"number": "de 123 456 788"}).headers["Location"]
+    typed = anna.client.post(preview, data={"name": "Beispiel GmbH", "street": "Hauptstr.", "building": "5",
+                                            "postal_code": "10115", "city": "Berlin"})
+    done = anna.client.post(typed.headers["Location"],
+                            data={"statement": "y", "by_email": "y", "contact_email": "anna@example.com"})
+    assert done.status_code == 303
+    program = Program(app)
+    program.ask()
+    assert enter_code(anna, program.device["user_code"]).status_code == 303
+    page = anna.client.get("/polacz/potwierdz").data.decode()
+    assert "(NIP 5250001003) — administrator" in page
+    assert "(numer VAT UE DE123456788) — administrator" in page
+    assert "NIP/VAT" not in page and "PL5250001003" not in page
+    assert anna.client.post("/jezyk", data={"lang": "en"}).status_code in (302, 303)
+    english = anna.client.get("/polacz/potwierdz").data.decode()
+    assert "(EU VAT number DE123456788)" in english and "(NIP 5250001003)" in english

@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from konto import clock
+from konto import taxid
 from konto.client import client_ip
 from konto.flows import Refused
 from konto.flows import programs as flow
@@ -76,8 +77,10 @@ def _pending():
 
 
 def _company_choices(memberships):
+    """Each company as "Name (NIP 5261040828) — role", its number written as every page writes it."""
     return [
-        (m.company_id, f"{m.company.name} (NIP/VAT {m.company.tax_id}) — {ROLE_LABELS.get(m.role, m.role)}")
+        (m.company_id,
+         f"{m.company.name} ({taxid.display(m.company.tax_id, translate=_)}) — {ROLE_LABELS.get(m.role, m.role)}")
         for m in memberships
     ]
 
