@@ -8,18 +8,23 @@ import pytest
 from konto import documents
 from konto.db import database
 from konto.models import ALL_MODELS
+from konto.models import AdminClaim
 from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Consent
 from konto.models import Membership
+from konto.models import Service
+from konto.models import ServiceTermsAcceptance
 from konto.models import User
 from konto.models import UserSession
+from konto.models import utcnow
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
 from tests.helpers import comparable
 from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import user
+from tests.program_helpers import connected
 
 NEW_PASSWORD = "inne-dlugie-haslo-2026"
 
@@ -203,6 +208,68 @@ def test_export_gives_all_my_data_as_json(client, anna):
     assert data["companies"][0]["tax_id"] == "PL5250001003" and data["companies"][0]["role"] == "admin"
     assert "register" in [e["event"] for e in data["activity"]]
     assert "password" not in response.data.decode().lower().replace("password_changed", "")
+
+
+def test_export_holds_language_invitations_claims_service_terms_and_programs_but_no_secret(app, client, anna):
+    """What the portal came to hold about a person after the export was first written (GDPR art.
+    15/20): the account's language, the invitations sent and received, the admin-rights claims,
+    the service terms accepted and the connected programs; never a token, hash or secret."""
+    anna.add_company("PL5250001003")
+    assert client.post("/jezyk", data={"lang": "en"}).status_code in (302, 303)
+    with database.connection_context():
+        ours = Company.get(Company.tax_id == "PL5250001003")
+    client.post(f"/firmy/{ours.id}/uzytkownicy/dodaj", data={"email": "dave@example.com"})
+    sent_link = link_in(mails_to("dave@example.com")[0], "/zaproszenie/")
+    bob = Journey(app.test_client())
+    bob.signed_up(email="bob@example.com")
+    bob.add_company("PL6770002009", contact_email="bob@example.com")
+    with database.connection_context():
+        bobs = Company.get(Company.tax_id == "PL6770002009")
+    bob.client.post(f"/firmy/{bobs.id}/uzytkownicy/dodaj", data={"email": "anna@example.com"})
+    received_link = link_in(mails_to("anna@example.com")[0], "/zaproszenie/")
+    with database.connection_context():
+        AdminClaim.create(company=bobs, claimant=user("anna@example.com"), stored_name="S" * 32 + ".pdf",
+                          original_name="oświadczenie.pdf", size=1234, sha256="ab" * 32, object_until=utcnow())
+        ServiceTermsAcceptance.create(tax_id=ours.tax_id, service=Service.get(Service.code == "ksef"),
+                                      version="2026-11-01", user=user("anna@example.com"), ip="198.51.100.4")
+    program = connected(app, anna, machine="KASA-7")
+    reauth(client)
+    response = client.post("/konto/eksport")
+    assert response.status_code == 200
+    data = json.loads(response.data)
+
+    assert data["account"]["language"] == "en"
+    [sent] = data["invitations"]["sent"]
+    assert (sent["email"], sent["company"], sent["role"], sent["status"]) == (
+        "dave@example.com", "PL5250001003", "member", "pending")
+    assert sent["created_at"] and sent["expires_at"]
+    [received] = data["invitations"]["received"]
+    assert (received["company"], received["company_name"], received["status"]) == (
+        "PL6770002009", bobs.name, "pending")
+    [claim] = data["admin_claims"]
+    assert (claim["company"], claim["status"], claim["file_name"], claim["file_size"]) == (
+        "PL6770002009", "pending", "oświadczenie.pdf", 1234)
+    [terms] = data["service_terms"]
+    assert (terms["tax_id"], terms["version"], terms["ip"]) == ("PL5250001003", "2026-11-01", "198.51.100.4")
+    assert terms["service"] and terms["accepted_at"]
+    [connection] = data["programs"]
+    assert connection["machine_name"] == "KASA-7" and connection["companies"] == ["PL5250001003"]
+    assert connection["program"] and connection["created_at"] and connection["last_used_at"]
+    assert connection["revoked_at"] is None
+
+    # No secret, by name or by value.
+    def keys(value):
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    assert not {k for k in keys(data) if any(w in k for w in ("token", "hash", "secret", "sha", "stored", "password"))}
+    text = response.data.decode()
+    for secret in (program.tokens["access_token"], program.tokens["refresh_token"], program.device["device_code"],
+                   sent_link.rsplit("/", 1)[-1], received_link.rsplit("/", 1)[-1], "S" * 32, "ab" * 32):
+        assert secret not in text
 
 
 def test_delete_account_ends_every_session_and_hands_over_companies(app, client, anna):

@@ -7,15 +7,23 @@ from konto import documents
 from konto import sessions
 from konto.db import database
 from konto.db import write_transaction
+from konto.flows import invitations
 from konto.flows import members
 from konto.models import AccessRequest
+from konto.models import AdminClaim
 from konto.models import AuditEvent
 from konto.models import Company
 from konto.models import Consent
 from konto.models import EmailChange
+from konto.models import Invitation
 from konto.models import Membership
 from konto.models import Passkey
+from konto.models import ProgramClient
+from konto.models import ProgramConnection
+from konto.models import ProgramConnectionCompany
 from konto.models import RecoveryCode
+from konto.models import Service
+from konto.models import ServiceTermsAcceptance
 from konto.models import TotpCredential
 from konto.models import User
 from konto.models import UserSession
@@ -80,19 +88,83 @@ def end_other_sessions(user, keep_session):
         audit.record("session_ended", user.id, _("wszystkie pozostałe"))
 
 
-def export_data(user):
-    """Everything the portal holds about the user, for a JSON file; the export itself is recorded."""
-    audit.record("export", user.id)
+def _iso(value):
+    return value.isoformat() if value else None
 
-    def iso(value):
-        return value.isoformat() if value else None
+
+def _invitation(invitation, now):
+    """An invitation as the export gives it: never its token (only its hash is stored anyway)."""
+    return {
+        "company": invitation.company.tax_id, "company_name": invitation.company.name, "email": invitation.email,
+        "role": invitation.role, "status": invitations.state(invitation, now),
+        "created_at": _iso(invitation.created_at), "sent_at": _iso(invitation.sent_at),
+        "expires_at": _iso(invitation.expires_at), "decided_at": _iso(invitation.decided_at),
+    }  # fmt: skip
+
+
+def _invitations(user):
+    now = utcnow()
+    rows = Invitation.select(Invitation, Company).join(Company).order_by(Invitation.id)
+    return {
+        "sent": [_invitation(i, now) for i in rows.where(Invitation.invited_by == user.id)],
+        "received": [_invitation(i, now) for i in rows.where(Invitation.email == user.email)],
+    }
+
+
+def _admin_claims(user):
+    """The admin-rights claims the user filed: the statement's file name and size, not its bytes
+    (nor where or under which name it is stored)."""
+    return [
+        {"company": c.company.tax_id, "company_name": c.company.name, "status": c.status,
+         "file_name": c.original_name, "file_size": c.size, "created_at": _iso(c.created_at),
+         "objections_until": _iso(c.object_until), "objected_at": _iso(c.objected_at),
+         "decided_at": _iso(c.decided_at), "reason": c.reason}
+        for c in AdminClaim.select(AdminClaim, Company).join(Company)
+        .where(AdminClaim.claimant == user.id).order_by(AdminClaim.id)
+    ]  # fmt: skip
+
+
+def _service_terms(user):
+    return [
+        {"tax_id": a.tax_id, "service": a.service.name, "version": a.version, "accepted_at": _iso(a.accepted_at),
+         "ip": a.ip, "user_agent": a.user_agent}
+        for a in ServiceTermsAcceptance.select(ServiceTermsAcceptance, Service).join(Service)
+        .where(ServiceTermsAcceptance.user == user.id).order_by(ServiceTermsAcceptance.id)
+    ]  # fmt: skip
+
+
+def _programs(user):
+    """The programs connected to the account, revoked ones too: never their tokens."""
+    connections = list(
+        ProgramConnection.select(ProgramConnection, ProgramClient).join(ProgramClient)
+        .where(ProgramConnection.user == user.id).order_by(ProgramConnection.id)
+    )
+    companies = {}
+    for link in (ProgramConnectionCompany.select(ProgramConnectionCompany, Membership, Company)
+                 .join(Membership).join(Company)
+                 .where(ProgramConnectionCompany.connection.in_([c.id for c in connections]))):
+        companies.setdefault(link.connection_id, []).append(link.membership.company.tax_id)
+    return [
+        {"program": c.client.name, "machine_name": c.machine_name, "scope": c.scope,
+         "companies": sorted(companies.get(c.id, [])), "created_at": _iso(c.created_at),
+         "last_used_at": _iso(c.last_used_at), "last_ip": c.last_ip, "revoked_at": _iso(c.revoked_at),
+         "revoked_reason": c.revoked_reason}
+        for c in connections
+    ]  # fmt: skip
+
+
+def export_data(user):
+    """Everything the portal holds about the user, for a JSON file; the export itself is recorded.
+    Never a secret: no password hash, token, code, key or their hashes."""
+    audit.record("export", user.id)
+    iso = _iso
 
     return {
         "exported_at": iso(utcnow()),
         "account": {
             "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
             "created_at": iso(user.created_at), "activated_at": iso(user.activated_at),
-            "last_login_at": iso(user.last_login_at),
+            "last_login_at": iso(user.last_login_at), "language": user.language,
         },
         "consents": [
             {"document": c.document, "version": c.version, "accepted_at": iso(c.accepted_at),
@@ -122,6 +194,10 @@ def export_data(user):
             "recovery_codes_left": RecoveryCode.select().where(
                 (RecoveryCode.user == user.id) & RecoveryCode.used_at.is_null()).count(),
         },
+        "invitations": _invitations(user),
+        "admin_claims": _admin_claims(user),
+        "service_terms": _service_terms(user),
+        "programs": _programs(user),
         "email_changes": [
             {"new_email": c.new_email, "old_email": c.old_email, "status": c.status,
              "created_at": iso(c.created_at), "confirmed_at": iso(c.confirmed_at), "ended_at": iso(c.ended_at)}
