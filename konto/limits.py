@@ -214,16 +214,43 @@ def _minutes_left(reset_at):
     return max(1, int((reset_at - time.time() + 59) // 60))
 
 
+def _breached(error):
+    """The name (in LIMITS) of the limit that stopped the request; None for a plain 429."""
+    scope = getattr(getattr(error, "limit", None), "scope", None)
+    return scope.upper() if isinstance(scope, str) else None
+
+
 def too_many_requests(error):
-    """429: the app's error page (htmx swaps it into #main), Retry-After in seconds."""
+    """429: the app's error page (htmx swaps it into #main), Retry-After in seconds. Its words
+    say which limit stopped the request (a password's, a code's) and what to do."""
     current = _limiter().current_limit
     reset_at = current.reset_at if current is not None else time.time() + 60
     seconds = max(1, int(reset_at - time.time()))
     if problems.is_api_request():  # a program: a problem in JSON
         return problems.for_status(429, headers={"Retry-After": str(seconds)})
     minutes = _minutes_left(reset_at)
-    # Re-authentication guesses a password (and a code): the log-in page's words come first.
-    if request.endpoint in ("auth.login",) + _PASSWORD_AGAIN:
+    breached = _breached(error)
+    if breached in ("SECOND_STEP_ACCOUNT", "SECOND_STEP_IP"):
+        # Wrong codes: at sign-in, re-authenticating (the back office's too), turning it off.
+        response = error_page(
+            429,
+            _("Zbyt wiele prób"),
+            _("Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana po zbyt wielu błędnych kodach."),
+            _("Spróbuj ponownie za %(minutes)s min. Wpisz wtedy kod, który aplikacja pokazuje w tej chwili, "
+              "a jeśli nie masz jej przy sobie, użyj jednego z kodów zapasowych.", minutes=minutes),
+            alert=True,
+        )
+    elif breached == "STAFF_REAUTH_USER":
+        response = error_page(
+            429,
+            _("Zbyt wiele prób"),
+            _("Potwierdzanie hasła i kodu w obsłudze jest czasowo wstrzymane po zbyt wielu błędnych próbach."),
+            _("Spróbuj ponownie za %(minutes)s min. Jeśli nie pamiętasz hasła, możesz ustawić nowe.", minutes=minutes),
+            action=(url_for("auth.forgot_password"), _("Nie pamiętam hasła")),
+            alert=True,
+        )
+    # Re-authentication guesses a password: the log-in page's words.
+    elif request.endpoint in ("auth.login",) + _PASSWORD_AGAIN:
         response = error_page(
             429,
             _("Zbyt wiele prób"),
@@ -233,14 +260,6 @@ def too_many_requests(error):
             ),
             _("Spróbuj ponownie za %(minutes)s min. Jeśli nie pamiętasz hasła, możesz ustawić nowe.", minutes=minutes),
             action=(url_for("auth.forgot_password"), _("Nie pamiętam hasła")),
-            alert=True,
-        )
-    elif request.endpoint in _SECOND_STEP_ENDPOINTS:
-        response = error_page(
-            429,
-            _("Zbyt wiele prób"),
-            _("Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana po zbyt wielu błędnych kodach."),
-            _("Spróbuj ponownie za %(minutes)s min.", minutes=minutes),
             alert=True,
         )
     else:

@@ -514,7 +514,10 @@ def test_staff_password_confirmations_are_limited(tmp_path, clock):
         wrong = ola.client.post("/obsluga/potwierdz", data={"password": WRONG, "code": ola.next_code()})
         assert wrong.status_code == 422
     right = ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.next_code()})
-    assert right.status_code == 429
+    page = right.data.decode()  # what happened, and what to do
+    assert right.status_code == 429 and "Potwierdzanie hasła i kodu w obsłudze jest czasowo wstrzymane" in page
+    assert "Spróbuj ponownie za 60 min." in page and "Nie pamiętam hasła" in page
+    assert "błędnych kodach" not in page
 
 
 def test_wrong_codes_in_the_back_office_share_the_accounts_second_step_lock(tmp_path, clock):
@@ -527,6 +530,42 @@ def test_wrong_codes_in_the_back_office_share_the_accounts_second_step_lock(tmp_
     assert right.status_code == 429
     assert "Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana" in right.data.decode()
     assert ola.reauth(code=ola.next_code()).status_code == 429
+
+
+CODE_LOCK = "Weryfikacja dwuetapowa tego konta jest czasowo wstrzymana po zbyt wielu błędnych kodach."
+
+
+def assert_says_the_codes_are_locked(response):
+    """The second-step lock's page: what happened (wrong codes), when to try again, what with."""
+    page = response.data.decode()
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert CODE_LOCK in page and "Spróbuj ponownie za 60 min." in page and "kodów zapasowych" in page
+    assert "Logowanie na ten adres" not in page and "Nie pamiętam hasła" not in page  # not the password's
+
+
+def test_the_second_step_lock_says_so_when_confirming_it_is_you(tmp_path, clock):
+    """/konto/potwierdz with two-step sign-in on asks for the password and a code: when the code
+    limit stops it, the page speaks of codes (not of the password, as the log-in's page does)."""
+    app = limited_app(tmp_path, SECOND_STEP_ACCOUNT="3/hour")
+    anna = signed_up(app, "anna@example.com")
+    anna.turn_on_app(clock)
+    for _ in range(3):
+        assert anna.reauth(code="000000").status_code == 422
+    blocked = anna.reauth(code=anna.next_code())
+    assert_says_the_codes_are_locked(blocked)
+    htmx = anna.client.post("/konto/potwierdz", data={"password": PASSWORD, "code": anna.next_code()},
+                            headers={"HX-Request": "true"})
+    assert htmx.status_code == 429 and CODE_LOCK in htmx.data.decode() and "<html" not in htmx.data.decode()
+
+
+def test_the_second_step_lock_says_so_in_the_back_office(tmp_path, clock):
+    app = limited_app(tmp_path, SECOND_STEP_ACCOUNT="3/hour")
+    ola = make_staff(app, clock, confirm=False)
+    for _ in range(3):
+        assert ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": "000000"}).status_code == 422
+    assert_says_the_codes_are_locked(
+        ola.client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": ola.next_code()}))
+    assert_says_the_codes_are_locked(ola.reauth(code=ola.next_code()))  # the account's own too
 
 
 # Two-step sign-in ---------------------------------------------------------------------------
