@@ -93,6 +93,7 @@ class Visit:
     submit: str | None = None  # then press this button, e.g. to see the form's errors
     errors: bool = False  # the result is a form with errors (title, focus, summary order checked)
     uncheck: tuple = ()  # checkbox labels to untick before pressing `submit`
+    check: tuple = ()  # checkboxes to tick before pressing `submit`: a part of each one's label
 
 
 WALK = [
@@ -228,6 +229,15 @@ WALK = [
           heading="Czy to Twój program?"),
     Visit("programs.confirm", "/polacz/potwierdz", ADMIN, submit="Połącz", errors=True),
     Visit("programs.done", "/polacz/gotowe", ADMIN, heading="Połącz program z Kontem"),  # nothing decided yet
+    # The done page's two states: a program's new code ({new_program_code}: one per visit) typed,
+    # then connected to the long-named company; another one's refused.
+    Visit("programs.code", "/polacz", ADMIN, fill=(("Kod z programu", "{new_program_code}"),), submit="Dalej",
+          heading="Czy to Twój program?"),
+    Visit("programs.done", "/polacz/potwierdz", ADMIN, check=("KONSTANTYNOPOLITAŃCZYKOWIANECZKA",), submit="Połącz",
+          heading="Program połączony"),
+    Visit("programs.code", "/polacz", ADMIN, fill=(("Kod z programu", "{new_program_code}"),), submit="Dalej",
+          heading="Czy to Twój program?"),
+    Visit("programs.done", "/polacz/potwierdz", ADMIN, submit="Odrzuć", heading="Prośba odrzucona"),
     Visit("programs.connections", "/konto/programy", ADMIN, heading="Połączone programy"),
     Visit("programs.connections", "/konto/programy", MEMBER, heading="Połączone programy"),
     Visit("api.problem_types", "/api/v1/problems", heading="API dla programów: błędy"),
@@ -256,6 +266,20 @@ def test_every_get_route_is_walked(app):
 
 
 # -- the world the walk sees ----------------------------------------------------------------------
+
+class NewProgramCode:
+    """A program asking for a code, each time the walk writes "{new_program_code}" (a code can
+    be decided once, and each walk decides its own)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __format__(self, spec):
+        with self.server.app.test_request_context(), database.connection_context():
+            program = programs_flow.client_by_id("demo-program")
+            _device, user_code, _asked = programs_flow.start(program, program.scope, "KASA-2", "203.0.113.7", "walk")
+        return format(user_code, spec)
+
 
 def _draft(user, number, **data):
     entity = demo.entities()[number]
@@ -338,6 +362,7 @@ def world(tmp_path_factory):
         values = {
             "staff_password": staff_password,
             "user_code": user_code,
+            "new_program_code": NewProgramCode(server),
             "admin_id": anna.id,
             "licence_id": licence.id,
             "claim_id": claim.id,
@@ -511,6 +536,8 @@ class Walker:
         assert response.status < 500, f"{response.status} for {page.url}"
         for label in visit.uncheck:
             main.get_by_label(label, exact=True).uncheck()
+        for label in visit.check:
+            main.get_by_label(label).check()
         for label, value in visit.fill:
             main.get_by_label(label, exact=True).fill(value.format(**values))
         if visit.submit:
