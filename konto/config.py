@@ -172,6 +172,7 @@ SETTINGS = (
     Setting("STAFF_REAUTH_WINDOW", _whole_number, 5 * 60),  # seconds the back office trusts a typed password
     Setting("CLAIM_UPLOAD_MAX", _whole_number, 5 * 1024 * 1024),  # bytes of an admin-rights claim's PDF
     Setting("CLAIM_OBJECTION_HOURS", _whole_number, 72),  # the administrators' time to object
+    Setting("CLAIM_FILE_RETENTION", _whole_number, 90),  # days a decided claim's PDF is kept (`accounts purge`)
     Setting("UPLOAD_DIR", _text, None),  # None: <instance>/uploads (claims' statements; never static/)
     # None: the app sends Abonament notices itself in demo mail mode (else cron: `licences notify`)
     Setting("LICENCE_NOTICES_IN_APP", _flag, None),

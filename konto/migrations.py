@@ -132,7 +132,13 @@ def _6_language():
     add_column_if_missing("user", "language", CharField(max_length=8, null=True))
 
 
-MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step, _5_one_form_of_each_address, _6_language]
+def _7_claim_files():
+    """When a decided claim's statement (PDF) was deleted (AdminClaim.file_deleted_at)."""
+    add_column_if_missing("adminclaim", "file_deleted_at", DateTimeField(null=True))
+
+
+MIGRATIONS = [_2_retries_and_request_ids, _3_finished_drafts, _4_two_step, _5_one_form_of_each_address, _6_language,
+              _7_claim_files]
 LATEST = 1 + len(MIGRATIONS)
 
 

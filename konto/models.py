@@ -485,6 +485,9 @@ class AdminClaim(BaseModel):
     decided_at = DateTimeField(null=True)
     decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     reason = CharField(max_length=500, null=True)
+    # The statement's file was deleted CLAIM_FILE_RETENTION days after the decision (schema
+    # version 7); the claim itself stays.
+    file_deleted_at = DateTimeField(null=True)
 
 
 # --- Desktop programs connected to the account (issue 13) ----------------------------------

@@ -1,4 +1,4 @@
-"""Keeping personal data no longer than needed: `flask --app wsgi accounts purge` (for cron)."""
+"""Keeping personal data no longer than needed: `flask --app wsgi accounts purge` (for cron, daily)."""
 
 from datetime import timedelta
 
@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from konto import limit_storage
 from konto.db import database
+from konto.flows import claims
 from konto.models import AuditEvent
 from konto.models import CompanyDraft
 from konto.models import EmailChange
@@ -44,7 +45,9 @@ def purge(unactivated_days, audit_days, draft_days=1):
 @click.option("--audit-days", default=365, show_default=True, help="Delete audit events older than this.")
 @with_appcontext
 def purge_command(unactivated_days, audit_days):
-    """Delete never-activated accounts, old audit events and abandoned wizard drafts."""
+    """Delete never-activated accounts, old audit events, abandoned wizard drafts and the statements
+    of claims decided CLAIM_FILE_RETENTION days ago."""
     with database.connection_context():
         users, events, drafts = purge(unactivated_days, audit_days)
-    click.echo(f"konta nieaktywowane: {users}, zdarzenia: {events}, szkice: {drafts}")
+        files = claims.purge_files()
+    click.echo(f"konta nieaktywowane: {users}, zdarzenia: {events}, szkice: {drafts}, pliki wniosków: {files}")

@@ -1,6 +1,7 @@
 """Licencje, Usługi, Abonament notices and the admin-rights claim: the company's side."""
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -532,6 +533,52 @@ def test_an_objection_stops_approval_and_rejection_needs_a_reason(app, client, c
     assert "odrzucony" in message.subject and "Sprzeciw prezesa" in message.text_body
     with database.connection_context():
         assert Membership.get(Membership.user == people(app, "bob@example.com").id).role == "member"
+
+
+def test_a_decided_claims_statement_is_deleted_after_the_retention_and_the_claim_stays(app, claim_setup, staff):
+    lic, bob = claim_setup
+    cid = company().id
+    post_claim(bob.client, cid, lic.number)
+    with database.connection_context():
+        decided = AdminClaim.get()
+    assert staff.client.post(f"/obsluga/wnioski/{decided.id}",
+                             data={"decyzja": "reject", "reason": "Podpis nieczytelny"}).status_code == 303
+    post_claim(bob.client, cid, lic.number)  # a new claim, waiting
+    with database.connection_context():
+        waiting = AdminClaim.get(AdminClaim.status == "pending")
+    folder = Path(app.config["UPLOAD_DIR"]) / "claims"
+    # A file no claim holds (its claim went with the account), two days old; and one just written.
+    orphan, fresh = folder / ("O" * 32 + ".pdf"), folder / ("F" * 32 + ".pdf")
+    orphan.write_bytes(PDF)
+    fresh.write_bytes(PDF)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    assert upload_files(app) == sorted([decided.stored_name, waiting.stored_name, orphan.name, fresh.name])
+
+    def purge():
+        result = app.test_cli_runner().invoke(args=["accounts", "purge"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    clock.travel(timedelta(days=89))  # CLAIM_FILE_RETENTION is 90 days after the decision
+    assert "pliki wniosków: 1" in purge()  # only the orphan
+    assert upload_files(app) == sorted([decided.stored_name, waiting.stored_name, fresh.name])
+    clock.travel(timedelta(days=91))
+    assert "pliki wniosków: 1" in purge()
+    assert upload_files(app) == sorted([waiting.stored_name, fresh.name])  # a waiting claim's file stays
+    with database.connection_context():
+        kept = AdminClaim.get_by_id(decided.id)
+        assert kept.status == "rejected" and kept.original_name == "oswiadczenie.pdf" and kept.file_deleted_at
+        assert AdminClaim.get_by_id(waiting.id).file_deleted_at is None
+    assert "pliki wniosków: 0" in purge()  # nothing twice
+    # The back office says so, instead of a link to a file that is gone.
+    confirm_staff(staff)
+    page = staff.client.get(f"/obsluga/wnioski/{decided.id}").data.decode()
+    assert "Plik usunięty" in page and "przechowywane 90 dni od decyzji" in page and "oswiadczenie.pdf" in page
+    assert f"/obsluga/wnioski/{decided.id}/oswiadczenie.pdf" not in page
+    assert staff.client.get(f"/obsluga/wnioski/{decided.id}/oswiadczenie.pdf").status_code == 404
+    waiting_page = staff.client.get(f"/obsluga/wnioski/{waiting.id}").data.decode()
+    assert f"/obsluga/wnioski/{waiting.id}/oswiadczenie.pdf" in waiting_page and "Plik usunięty" not in waiting_page
 
 
 def test_a_company_without_administrators_can_be_claimed_at_once_from_the_wizard(app, client, anna, staff):

@@ -118,7 +118,7 @@ def _admin_claims(user):
         {"company": c.company.tax_id, "company_name": c.company.name, "status": c.status,
          "file_name": c.original_name, "file_size": c.size, "created_at": _iso(c.created_at),
          "objections_until": _iso(c.object_until), "objected_at": _iso(c.objected_at),
-         "decided_at": _iso(c.decided_at), "reason": c.reason}
+         "decided_at": _iso(c.decided_at), "reason": c.reason, "file_deleted_at": _iso(c.file_deleted_at)}
         for c in AdminClaim.select(AdminClaim, Company).join(Company)
         .where(AdminClaim.claimant == user.id).order_by(AdminClaim.id)
     ]  # fmt: skip

@@ -7,12 +7,15 @@ under a random name outside `static/` and served only to staff. The company's ad
 are told by e-mail and have CLAIM_OBJECTION_HOURS (72) hours to object. Staff approve (when
 the time is up and nobody objected, or at once when the company has no administrator) or
 reject; approval makes the claimant an administrator. Every decision ends with e-mails.
+CLAIM_FILE_RETENTION days after the decision the statement's file is deleted (`purge_files`, run
+by `flask --app wsgi accounts purge`); the claim stays, dated `file_deleted_at`.
 """
 
 import hashlib
 import os
 import re
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from konto import audit
 from konto import clock
 from konto import i18n
 from konto import permissions
+from konto.db import database
 from konto.db import write_transaction
 from konto.flows import Refused
 from konto.flows import members
@@ -281,3 +285,39 @@ def decide_claim(staff, claim_id, approve, reason=""):
                     link=link,
                 )
     return AdminClaim.get_by_id(claim.id)
+
+
+# A file no claim holds (its claim went with the account or the company) is deleted when it is
+# this old: younger, it may be a claim being filed (the file is written before its row).
+ORPHAN_AGE = 24 * 3600
+
+
+def purge_files(now=None):
+    """Delete the statements of claims decided more than CLAIM_FILE_RETENTION days ago (each
+    claim stays, marked `file_deleted_at`), and files no claim holds any more. Returns how many
+    files went."""
+    now = now or clock.now()
+    cutoff = now - timedelta(days=current_app.config["CLAIM_FILE_RETENTION"])
+    due = AdminClaim.select(AdminClaim.id, AdminClaim.stored_name).where(
+        (AdminClaim.status != "pending") & (AdminClaim.decided_at < cutoff) & AdminClaim.file_deleted_at.is_null()
+    )
+    deleted = 0
+    for claim in due:
+        with database.atomic():
+            marked = (
+                AdminClaim.update(file_deleted_at=now)
+                .where((AdminClaim.id == claim.id) & AdminClaim.file_deleted_at.is_null())
+                .execute()
+            )
+            if marked:  # a run at the same time has not taken it
+                stored_path(claim.stored_name).unlink(missing_ok=True)
+                deleted += 1
+    held = {name for (name,) in AdminClaim.select(AdminClaim.stored_name)
+            .where(AdminClaim.file_deleted_at.is_null()).tuples()}
+    for path in upload_dir().iterdir():
+        if path.name in held or not STORED_NAME.match(path.name) or not path.is_file():
+            continue
+        if path.stat().st_mtime < time.time() - ORPHAN_AGE:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -1,6 +1,7 @@
 """Back office queues: licence registrations from programs, and claims to recover administrator rights."""
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import request
 from flask import send_file
@@ -132,6 +133,7 @@ def _claim_page(claim_id, form=None, status=200):
         licence=licence,
         approvable=approvable,
         why=why,
+        retention_days=current_app.config["CLAIM_FILE_RETENTION"],
         form=form or ReasonForm(formdata=None),
         status=status,
     )
@@ -166,6 +168,8 @@ def claim_decide(claim_id):
 def claim_statement(claim_id):
     """The uploaded statement, to staff only, as a download (never rendered in the app's origin)."""
     claim = _claim_or_404(claim_id)
+    if claim.file_deleted_at is not None:  # deleted CLAIM_FILE_RETENTION days after the decision
+        abort(404)
     try:
         path = claim_flow.stored_path(claim.stored_name)
     except ValueError:
