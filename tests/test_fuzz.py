@@ -12,6 +12,8 @@ answer 429 sooner).
 
 import io
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
@@ -32,6 +34,7 @@ from konto.models import Invitation
 from konto.models import Membership
 from konto.models import UserSession
 from tests.helpers import PASSWORD
+from tests.helpers import Clock
 from tests.helpers import Journey
 from tests.helpers import make_config
 from tests.licence_helpers import licence_objects
@@ -145,6 +148,7 @@ class World:
         with app.app_context(), database.connection_context():
             staff.grant("staff@example.com")
         self.staff.turn_on_app(clock)
+        self.clients = []  # test_file_parts_and_out_of_range_integers' three, logged in once
 
 
 def post_with_token(client, path, data):
@@ -165,14 +169,52 @@ def login(world, client, email):
         assert response.status_code == 303
 
 
-@pytest.fixture
-def world(tmp_path, clock):
-    # The world is built with CSRF off (quicker), then CSRF is switched on for the fuzzing.
-    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
+# Who posts: an outsider, a logged-in user with a company, staff (past the back office's checks),
+# and a browser halfway through a two-step sign-in (the password typed, the code not yet).
+ROLES = {"outsider": False, "user": True, "staff": "staff", "half-session": "half-session"}
+
+
+@pytest.fixture(scope="module")
+def clock():
+    """The TOTP clock, for the module's worlds (the conftest's is per test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        moved = Clock()
+        patch.setattr("konto.factors._now", moved)
+        yield moved
+
+
+@pytest.fixture(scope="module")
+def world(role, tmp_path_factory, clock):
+    """One world per role, built once and walked route after route, as one walk over every route
+    did before it was split into a test per route. It is built with CSRF off (quicker), then CSRF
+    is switched on for the fuzzing (not for the plain posts, which must reach the views)."""
+    app = create_app(make_config(tmp_path_factory.mktemp(f"fuzz-{role}"), RATELIMIT_ENABLED=False))
     built = World(app, clock)
-    app.config["WTF_CSRF_ENABLED"] = True
+    app.config["WTF_CSRF_ENABLED"] = role in ROLES
     yield built
     database.close()
+
+
+def _post_routes_at_collection():
+    """The POST routes (rule, endpoint) of an app configured as the worlds are: the tests are made
+    from them, so a route added later gets its own tests without anyone listing it."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(make_config(Path(folder), DATABASE_URL=f"sqlite:///{folder}/routes.sqlite3",
+                                     RATELIMIT_ENABLED=False))
+        database.close()
+        return [(rule.rule, rule.endpoint) for rule in post_rules(app)]
+
+
+POST_ROUTES = _post_routes_at_collection()
+EVERY_RULE = [rule for rule, _ in POST_ROUTES]
+# A program's endpoints (the OAuth ones, the API): a Bearer token, never the browser's session; they
+# read no cookie, so who is logged in changes nothing: the outsider's walk has them.
+PROGRAM_ENDPOINTS = ("oauth.", "api.")
+BROWSER_RULES = [rule for rule, endpoint in POST_ROUTES if not endpoint.startswith(PROGRAM_ENDPOINTS)]
+
+
+def rule_id(rule):
+    return f"POST {rule}"
 
 
 def url_for_rule(app, rule, values, arguments):
@@ -200,10 +242,8 @@ def file_part(data):
     return (io.BytesIO(content), filename)
 
 
-def check(world, logged_in, rule_index, data):
+def check(world, logged_in, rule, data):
     app = world.app
-    rules = post_rules(app)
-    rule = rules[rule_index % len(rules)]
     arguments = data.draw(path_values(rule), label="path")
     body = data.draw(form_bodies, label="body")
     token = data.draw(tokens, label="csrf")
@@ -259,92 +299,108 @@ def check(world, logged_in, rule_index, data):
 
 
 EXAMPLES_PER_ROUTE = 12
-# A program's endpoints (the OAuth ones, the API): a Bearer token, never the browser's session.
-PROGRAM_ENDPOINTS = ("oauth.", "api.")
 
 
-def fuzz_every_route(world, logged_in):
-    """Each POST route gets its own examples, so every one is reached."""
-    ran = {}
-    for index, rule in enumerate(post_rules(world.app)):
-        if logged_in and rule.endpoint.startswith(PROGRAM_ENDPOINTS):
-            continue  # they read no cookie: who is logged in changes nothing; the outsider's walk has them
-        reached = []
-
-        @settings(
-            max_examples=EXAMPLES_PER_ROUTE,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                   HealthCheck.data_too_large],
-        )
-        @given(data=st.data())
-        def fuzz(data):
-            reached.append(check(world, logged_in, index, data))  # noqa: B023 - runs now, in this iteration
-
-        fuzz()
-        ran[rule.endpoint] = len([r for r in reached if r])
-    print(f"{logged_in or 'outsider'}: {sum(ran.values())} examples over {len(ran)} POST routes")
-    return ran
+def the_rule(app, path):
+    rule = next((rule for rule in post_rules(app) if rule.rule == path), None)
+    assert rule is not None, f"{path}: no such POST route in the world's app"
+    return rule
 
 
-def test_anything_posted_by_an_outsider(world):
-    ran = fuzz_every_route(world, logged_in=False)
-    assert len(ran) >= 29 and all(ran.values()), ran
+def fuzz_route(world, role, path):
+    """The route's own examples, posted by one role: never a 5xx, and a refusal writes nothing."""
+    rule = the_rule(world.app, path)
+    reached = []
+
+    @settings(
+        max_examples=EXAMPLES_PER_ROUTE,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def fuzz(data):
+        reached.append(check(world, ROLES[role], rule, data))
+
+    fuzz()
+    assert any(reached), f"{path}: no example reached the route"
 
 
-def test_anything_posted_by_a_logged_in_user(world):
-    ran = fuzz_every_route(world, logged_in=True)
-    assert len(ran) >= 29 and all(ran.values()), ran
+@pytest.mark.parametrize("rule", EVERY_RULE, ids=rule_id)
+@pytest.mark.parametrize("role", ["outsider"], scope="module")
+def test_anything_posted_by_an_outsider(world, role, rule):
+    fuzz_route(world, role, rule)
 
 
-def test_anything_posted_by_staff(world):
-    """The back office's POST routes reached past the staff checks (role and recent password)."""
-    ran = fuzz_every_route(world, logged_in="staff")
-    assert len(ran) >= 29 and all(ran.values()), ran
+@pytest.mark.parametrize("rule", BROWSER_RULES, ids=rule_id)
+@pytest.mark.parametrize("role", ["user", "staff", "half-session"], scope="module")
+def test_anything_posted_by_someone_logged_in(world, role, rule):
+    """A user with a company; staff, past the back office's checks (role and recent password); a
+    browser halfway through a two-step sign-in (the password typed, the code not yet)."""
+    fuzz_route(world, role, rule)
 
 
-def test_anything_posted_halfway_through_a_two_step_sign_in(world):
-    """The password typed, the code not yet: every POST route, with only a half-session."""
-    ran = fuzz_every_route(world, logged_in="half-session")
-    assert len(ran) >= 29 and all(ran.values()), ran
+def test_every_post_route_is_fuzzed(tmp_path):
+    """The tests above are made from the routes at collection: the app the worlds are has exactly
+    those (a route only the worlds' configuration adds would otherwise go unfuzzed)."""
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
+    try:
+        assert [(rule.rule, rule.endpoint) for rule in post_rules(app)] == POST_ROUTES
+        assert len(EVERY_RULE) >= 29 and len(BROWSER_RULES) >= 29
+    finally:
+        database.close()
 
 
-def test_file_parts_and_out_of_range_integers_on_every_post_route(world):
+# Every known field as a file part; every known field as each out-of-range integer.
+FILE_AND_NUMBER_BODIES = [lambda: MultiDict([(name, (io.BytesIO(b"x"), "a.txt")) for name in FIELDS])]
+FILE_AND_NUMBER_BODIES += [lambda n=number: MultiDict([(name, str(n)) for name in FIELDS]) for number in OUT_OF_RANGE]
+
+
+def clients_of_three(world):
+    """An outsider's, a user's and staff's clients (logged in once per world), CSRF off."""
+    if not world.clients:
+        for who in (None, "anna@example.com", "staff@example.com"):
+            client = world.app.test_client()
+            if who:
+                assert Journey(client).login(email=who).status_code == 303
+            if who and who.startswith("staff@"):  # staff always have two-step sign-in: the app's code, twice
+                assert client.post("/logowanie/weryfikacja", data={"code": world.staff.next_code()}).status_code == 303
+                confirmed = client.post("/obsluga/potwierdz", data={"password": PASSWORD,
+                                                                   "code": world.staff.next_code()})
+                assert confirmed.status_code == 303
+            world.clients.append(client)
+    return world.clients
+
+
+@pytest.mark.parametrize("rule", EVERY_RULE, ids=rule_id)
+@pytest.mark.parametrize("role", ["plain-posts"], scope="module")
+def test_file_parts_and_out_of_range_integers(world, role, rule):
     """Not left to chance: every POST route, as an outsider, a user and staff, gets every known
     field as a file part and every known field as each out-of-range integer; and each
-    out-of-range integer in its path is a 404 (issue 10, item 8)."""
+    out-of-range integer in its path is a 404 (issue 10, item 8). CSRF is off in this world, to
+    reach the views: the CSRF check is fuzzed above."""
     app = world.app
-    app.config["WTF_CSRF_ENABLED"] = False  # reach the views: the CSRF check is fuzzed above
-    bodies = [lambda: MultiDict([(name, (io.BytesIO(b"x"), "a.txt")) for name in FIELDS])]
-    bodies += [lambda n=number: MultiDict([(name, str(n)) for name in FIELDS]) for number in OUT_OF_RANGE]
-    tried = out_of_range_paths = 0
-    for who in (None, "anna@example.com", "staff@example.com"):
-        client = app.test_client()
-        if who:
-            assert Journey(client).login(email=who).status_code == 303
-        if who and who.startswith("staff@"):  # staff always have two-step sign-in: the app's code, twice
-            assert client.post("/logowanie/weryfikacja", data={"code": world.staff.next_code()}).status_code == 303
-            confirmed = client.post("/obsluga/potwierdz", data={"password": PASSWORD, "code": world.staff.next_code()})
-            assert confirmed.status_code == 303
-        for rule in post_rules(app):
-            path = url_for_rule(app, rule, world.values, {})
-            for body in bodies:
-                before = counts()
-                response = client.post(path, data=body(), content_type="multipart/form-data")
-                assert response.status_code < 500, (path, response.status_code, response.data[:300])
-                if response.status_code in REFUSED:
-                    assert counts() == before, (path, response.status_code)
-                tried += 1
-            # An id no column can hold never reaches the view (nor the database): 404 (405 where
-            # the path matches another route's, e.g. a GET one's).
-            int_args = [name for name in rule.arguments if isinstance(rule._converters[name], IntegerConverter)]
-            for name in int_args:
-                for number in OUT_OF_RANGE:
-                    bad_path = url_for_rule(app, rule, world.values, {name: number})
-                    response = client.post(bad_path, data=bodies[0](), content_type="multipart/form-data")
-                    assert response.status_code in (404, 405), (bad_path, response.status_code)
-                    out_of_range_paths += 1
-    print(f"{tried} posts with file parts and out-of-range integers, {out_of_range_paths} out-of-range paths")
-    assert tried == 3 * len(post_rules(app)) * len(bodies) and out_of_range_paths > 0
+    rule = the_rule(app, rule)
+    for client in clients_of_three(world):
+        path = url_for_rule(app, rule, world.values, {})
+        for body in FILE_AND_NUMBER_BODIES:
+            before = counts()
+            response = client.post(path, data=body(), content_type="multipart/form-data")
+            assert response.status_code < 500, (path, response.status_code, response.data[:300])
+            if response.status_code in REFUSED:
+                assert counts() == before, (path, response.status_code)
+        # An id no column can hold never reaches the view (nor the database): 404 (405 where
+        # the path matches another route's, e.g. a GET one's).
+        int_args = [name for name in rule.arguments if isinstance(rule._converters[name], IntegerConverter)]
+        for name in int_args:
+            for number in OUT_OF_RANGE:
+                bad_path = url_for_rule(app, rule, world.values, {name: number})
+                response = client.post(bad_path, data=FILE_AND_NUMBER_BODIES[0](), content_type="multipart/form-data")
+                assert response.status_code in (404, 405), (bad_path, response.status_code)
+
+
+def test_some_post_routes_take_integer_ids():
+    """The out-of-range paths above are tried somewhere."""
+    assert any("<int:" in rule for rule in EVERY_RULE)
