@@ -1,10 +1,18 @@
-"""`python -m bench`: the app under gunicorn beside a bare Flask hello, loaded with wrk, alternating.
+"""`python -m bench`: the app under gunicorn beside two anchors, loaded with wrk, alternating.
+
+The anchors: a bare Flask hello (bench/hello.py, the framework's ceiling) and the minimal
+logged-in page (bench/floor.py: Flask, a cookie session, Flask-Login, one SQLite row, a Jinja
+page; the floor of this stack). Every page is reported × each.
 
 1. A fresh SQLite database in a temporary folder, migrated and seeded (bench/seed.py).
 2. Cold start, for the app and for hello: gunicorn launched -> first answered request (median of 3).
-3. Both served at once with the same settings (gunicorn.conf.py: sync workers, no control
+3. All three served at once with the same settings (gunicorn.conf.py: sync workers, no control
    socket, preloaded app; --workers 2 here), each on its own 127.0.0.1 port. In each round,
-   hello then each page, `wrk -t2 -c32 -d<seconds>s --latency`; medians over the rounds.
+   hello, the floor, then each page, `wrk -t2 -c32 -d<seconds>s --latency`; medians over the
+   rounds. Every request carries the User-Agent the log-in had, as a browser's do (Flask-Login's
+   session protection would otherwise take each one for a stolen cookie and re-issue it).
+   Rate limits on, as in production (only the log-in limits are raised, so the failed log-ins
+   below measure the hash, not 429s).
 4. Peak RSS (VmHWM) per worker after the pages; then the failed log-in (argon2id verify),
    then peak RSS again.
 5. bench/results.md: the table, the machine and versions. Text below the NOTES marker in an
@@ -43,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results.md"
 NOTES_MARKER = "<!-- notes: everything below this line is written by hand and kept by `python -m bench` -->"
+# The browser's User-Agent: sent by the log-in and by every measured request.
+AGENT = "Mozilla/5.0 (X11; Linux x86_64) konto-bench/1"
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
 
 
@@ -123,6 +133,7 @@ def csrf_token(html):
 def prepare_session(base):
     """Log the benchmark user in over HTTP and start a company wizard (a draft, registry cached)."""
     http = requests.Session()
+    http.headers["User-Agent"] = AGENT
     page = http.get(base + "/logowanie")
     response = http.post(base + "/logowanie", data={"csrf_token": csrf_token(page.text), "email": BENCH_EMAIL,
                                                     "password": BENCH_PASSWORD}, allow_redirects=False)
@@ -135,11 +146,21 @@ def prepare_session(base):
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
     anonymous = requests.Session()
+    anonymous.headers["User-Agent"] = AGENT
     page = anonymous.get(base + "/logowanie")
     failed_body = urllib.parse.urlencode({"csrf_token": csrf_token(page.text), "email": BENCH_EMAIL,
                                           "password": "not-the-password-at-all"})
     anon_cookie = "; ".join(f"{c.name}={c.value}" for c in anonymous.cookies)
     return {"cookie": cookie, "preview": preview, "failed_body": failed_body, "anon_cookie": anon_cookie}
+
+
+def floor_cookie(base):
+    """The floor's session cookie (bench/floor.py logs the benchmark's account in)."""
+    http = requests.Session()
+    http.headers["User-Agent"] = AGENT
+    response = http.get(base + "/wejdz", allow_redirects=False)
+    assert response.status_code == 302, response.status_code
+    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
 def status_of(url, headers, method="GET", body=None):
@@ -191,8 +212,11 @@ def main(argv=None):
         "KONTO_DEMO": "1",
         "BENCH_LOG": str(work / "gunicorn.log"),
         "KONTO_MAX_REQUESTS": "0",
-        # The log-in limits would answer 429 after 5 failures; the bench measures the hash.
-        "RATELIMIT_ENABLED": "0",
+        # Rate limits on, as in production; the log-in limits would answer 429 after 5 failures,
+        # and the bench measures the hash: those two are raised.
+        "RATELIMIT_ENABLED": "1",
+        "RATELIMIT_LOGIN_IP": "1000000/minute",
+        "RATELIMIT_LOGIN_ACCOUNT": "1000000/minute",
     }
     try:
         print(f"seeding {args.accounts} accounts, {args.companies} companies into {db_path} …", flush=True)
@@ -207,6 +231,7 @@ def main(argv=None):
 
         konto = Server("wsgi:app", env, args.workers, probe="/logowanie")
         hello = Server("bench.hello:app", env, args.workers, probe="/")
+        floor = Server("bench.floor:app", env, args.workers, probe="/wejdz")
         cold = {"app": [], "hello": []}
         for _ in range(3):
             for name, server in (("hello", hello), ("app", konto)):
@@ -217,38 +242,52 @@ def main(argv=None):
 
         konto.start()
         hello.start()
+        floor.start()
         state = prepare_session(konto.url)
+        floor_auth = [f"Cookie: {floor_cookie(floor.url)}", f"User-Agent: {AGENT}"]
         # That log-in hashed a password in one worker: restart, so "after the pages" is pages only.
         konto.stop()
         konto.start()
-        auth = [f"Cookie: {state['cookie']}"]
+        auth = [f"Cookie: {state['cookie']}", f"User-Agent: {AGENT}"]
         company = seeded["companies"][0]
         pages = [
-            ("login page", "GET /logowanie", konto.url + "/logowanie", []),
+            ("login page", "GET /logowanie", konto.url + "/logowanie", [f"User-Agent: {AGENT}"]),
             ("dashboard (company in the top bar)", "GET /panel", konto.url + "/panel", auth),
             ("registry preview partial, cached (htmx)", f"GET {state['preview']} HX-Request",
              konto.url + state["preview"], auth + ["HX-Request: true"]),
             ("company page", f"GET /firmy/{company}", konto.url + f"/firmy/{company}", auth),
+            ("Licencje (the company's licences)", f"GET /firmy/{company}/licencje",
+             konto.url + f"/firmy/{company}/licencje", auth),
+            ("Użytkownicy (the company's users)", f"GET /firmy/{company}/uzytkownicy",
+             konto.url + f"/firmy/{company}/uzytkownicy", auth),
         ]
         statuses = {label: status_of(url, headers) for label, _, url, headers in pages}
+        statuses["floor"] = status_of(floor.url + "/", floor_auth)
         for label, (status, size) in statuses.items():
             print(f"  {label}: HTTP {status}, {size} bytes", flush=True)
             assert status == 200, (label, status)
+        for label, _, url, headers in pages[1:]:  # a logged-in request must not re-issue the session
+            cookie = requests.get(url, headers=dict(h.split(": ", 1) for h in headers)).headers.get("Set-Cookie")
+            assert cookie is None, (label, cookie)
 
         # Warm-up: templates compiled, caches filled, in both apps.
         wrk(hello.url + "/", 2, args.connections)
+        wrk(floor.url + "/", 2, args.connections, headers=floor_auth)
         for _, _, url, headers in pages:
             wrk(url, 1, args.connections, headers=headers)
 
-        runs = {"hello": []} | {label: [] for label, *_ in pages}
+        runs = {"hello": [], "floor": []} | {label: [] for label, *_ in pages}
         for round_number in range(args.rounds):
             runs["hello"].append(wrk(hello.url + "/", args.seconds, args.connections))
             print(f"round {round_number + 1}: hello {runs['hello'][-1]['rps']:.0f} req/s", flush=True)
+            runs["floor"].append(wrk(floor.url + "/", args.seconds, args.connections, headers=floor_auth))
+            print(f"round {round_number + 1}: floor {runs['floor'][-1]['rps']:.0f} req/s", flush=True)
             for label, _, url, headers in pages:
                 runs[label].append(wrk(url, args.seconds, args.connections, headers=headers))
                 print(f"round {round_number + 1}: {label} {runs[label][-1]['rps']:.0f} req/s", flush=True)
         rss_pages = konto.peak_rss_mib()
         rss_hello = hello.peak_rss_mib()
+        floor.stop()
 
         login_headers = [f"Cookie: {state['anon_cookie']}"]
         login_status = status_of(konto.url + "/logowanie", login_headers, "POST", state["failed_body"])
@@ -264,7 +303,7 @@ def main(argv=None):
         konto.stop()
         hello.stop()
     finally:
-        for server in ("konto", "hello"):
+        for server in ("konto", "hello", "floor"):
             proc = getattr(locals().get(server), "proc", None)
             if proc is not None and proc.poll() is None:
                 proc.kill()
@@ -282,9 +321,20 @@ def ms(us):
     return f"{us / 1000:.1f}"
 
 
+def spread(run):
+    """p99 over p50 ("–" when a run completed no request)."""
+    return f"{spread(run)}" if run["p50_us"] else "–"
+
+
+def paired_ratio(runs, label, anchor):
+    """The median over rounds of the page's req/s over the anchor's in the same round."""
+    return statistics.median(page["rps"] / base["rps"] for page, base in zip(runs[label], runs[anchor], strict=True))
+
+
 def write_results(args, pages, statuses, runs, login_runs, login32, login_status, cold,
                   rss_pages, rss_hello, rss_login):
     hello = median_run(runs["hello"])
+    floor = median_run(runs["floor"])
     info = versions()
     lines = [
         "# Benchmark results",
@@ -294,33 +344,45 @@ def write_results(args, pages, statuses, runs, login_runs, login32, login_status
         f"* Machine: {info['machine']}",
         f"* Software: {info['software']}",
         f"* Server: gunicorn with `gunicorn.conf.py` (sync workers, `control_socket_disable`, preloaded app), "
-        f"`--workers {args.workers}`, for the app and for the bare Flask hello alike",
+        f"`--workers {args.workers}`, for the app and for both anchors alike",
+        "* Anchors: bare Flask hello (`bench/hello.py`), and the floor, the minimal logged-in page "
+        "(`bench/floor.py`: Flask, cookie session, Flask-Login, one SQLite row by primary key, a Jinja page "
+        "of the dashboard's size)",
         f"* Load: `wrk -t2 -c{args.connections} -d{args.seconds}s --latency`, {args.rounds} alternating rounds "
-        f"(hello, then each page); the median round by req/s is shown, ratios against the median hello",
+        f"(hello, the floor, then each page), every request with the log-in's User-Agent; the median round by "
+        f"req/s is shown; each ratio is the median over the rounds of the page's req/s over the anchor's in the "
+        f"same round",
         f"* Data: fresh SQLite database (WAL), {args.accounts:,} accounts, {args.companies:,} companies "
         f"with memberships, consents, e-mails, audit events and sessions",
-        f"* Rate limits off (`RATELIMIT_ENABLED=0`); load average (1 min) before / after the run: "
+        "* Rate limits on, as in production (`RATELIMIT_ENABLED=1`, counted in the app's database); only "
+        "the two log-in limits are raised (`RATELIMIT_LOGIN_IP`, `RATELIMIT_LOGIN_ACCOUNT`) so that the failed "
+        "log-ins measure the hash, not 429s",
+        f"* Load average (1 min) before / after the run: "
         f"{args.load[0]:.2f} / {args.load[1]:.2f} (anything above ~0.5 means other work shared the cores)",
         "",
-        "| what | request | status, size | req/s | p50 ms | p99 ms | p99/p50 | × bare Flask | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| what | request | status, size | req/s | p50 ms | p99 ms | p99/p50 | × bare Flask | × floor | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
         f"| bare Flask hello | `GET /` | 200 | {hello['rps']:,.0f} | {ms(hello['p50_us'])} | {ms(hello['p99_us'])} "
-        f"| {hello['p99_us'] / hello['p50_us']:.2f} | 1.00 | {hello['errors']} |",
+        f"| {spread(hello)} | 1.00 | | {hello['errors']} |",
+        f"| floor: minimal logged-in page | `GET /` (bench/floor.py) | {statuses['floor'][0]}, "
+        f"{statuses['floor'][1]:,} B | {floor['rps']:,.0f} | {ms(floor['p50_us'])} | {ms(floor['p99_us'])} "
+        f"| {spread(floor)} | {paired_ratio(runs, 'floor', 'hello'):.2f} | 1.00 "
+        f"| {floor['errors'] + floor['non_2xx_3xx']} |",
     ]
     for label, request, _, _ in pages:
         run = median_run(runs[label])
         status, size = statuses[label]
         lines.append(
             f"| {label} | `{request}` | {status}, {size:,} B | {run['rps']:,.0f} | {ms(run['p50_us'])} | "
-            f"{ms(run['p99_us'])} | {run['p99_us'] / run['p50_us']:.2f} | **{run['rps'] / hello['rps']:.2f}** "
-            f"| {run['errors'] + run['non_2xx_3xx']} |"
+            f"{ms(run['p99_us'])} | {spread(run)} | {paired_ratio(runs, label, 'hello'):.2f} "
+            f"| **{paired_ratio(runs, label, 'floor'):.2f}** | {run['errors'] + run['non_2xx_3xx']} |"
         )
     login = median_run(login_runs)
     for connections, run in ((args.login_connections, login), (args.connections, login32)):
         lines.append(
             f"| failed log-in, {connections} connections | `POST /logowanie` (CSRF ok, wrong password) "
             f"| {login_status[0]} | {run['rps']:,.1f} | {ms(run['p50_us'])} | {ms(run['p99_us'])} "
-            f"| {run['p99_us'] / run['p50_us']:.2f} | {run['rps'] / hello['rps']:.4f} | {run['errors']} |"
+            f"| {spread(run)} | {run['rps'] / hello['rps']:.4f} | | {run['errors']} |"
         )
     all_rps = {label: [round(r["rps"]) for r in runs[label]] for label in runs}
     lines += [
@@ -332,6 +394,9 @@ def write_results(args, pages, statuses, runs, login_runs, login32, login_status
         f"| cold start, bare Flask hello | {statistics.median(cold['hello']) * 1000:.0f} ms |",
         f"| peak RSS (VmHWM) per app worker after the pages | **{', '.join(f'{r:.1f}' for r in rss_pages)} MiB** |",
         f"| peak RSS per app worker after the failed log-ins | **{', '.join(f'{r:.1f}' for r in rss_login)} MiB** |",
+        f"| …of which the log-ins' hash (after − before, the larger worker) | "
+        f"**{max(rss_login) - max(rss_pages):.1f} MiB**, against argon2id's m = 64 MiB (RFC 9106 §4, the SECOND "
+        f"RECOMMENDED option: t=3, p=4, 64 MiB, the lower of its two; argon2-cffi's default) |",
         f"| peak RSS per hello worker | {', '.join(f'{r:.1f}' for r in rss_hello)} MiB |",
         f"| log-in throughput (argon2id verify, 64 MiB, t=3, p=4) | **{login['rps']:.1f}/s** at "
         f"{args.login_connections} connections, {login32['rps']:.1f}/s at {args.connections} |",
