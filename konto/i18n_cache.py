@@ -1,10 +1,15 @@
-"""Translation catalogues cached per process (and per request), which Flask extensions reload.
+"""Translation catalogues cached per process, which Flask extensions reload, and the
+templates' `_()` memoised per catalogue.
 
 Found by profiling the pages under load (bench/results.md has the figures):
 * Flask-WTF loads WTForms' message catalogue (parses the .mo file) on every request that
   builds a form: here it is loaded once per locale and handed to each request;
 * Flask-Babel's template `_()` looks the domain, the locale and the catalogue up again on
-  every call (dozens per page): here once per request.
+  every call (dozens per page), through three of Jinja's `context.call`s: here the template's
+  `_` / `gettext` is one function that finds the request's catalogue (once per request, again
+  only when the locale changes: `flask_babel.force_locale`, an e-mail in its recipient's
+  language) and keeps each message's translated Markup in a dict on that catalogue. What it
+  returns is what Jinja's new-style gettext returns (tests/test_i18n.py compares them).
 """
 
 from functools import lru_cache
@@ -12,8 +17,11 @@ from functools import lru_cache
 from babel import support
 from flask import g
 from flask import request
+from flask.globals import _cv_app
 from flask_babel import get_locale
 from flask_babel import get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 
@@ -38,6 +46,53 @@ def _translations():
     return cached[1]
 
 
+def _memo():
+    """The memo of the request's catalogue: {(message, autoescape): translated} (a dict kept on
+    the catalogue object itself, which Flask-Babel loads once per locale and process).
+
+    Found once per request and kept beside Flask-Babel's own locale of the request (its
+    namespace on `g`); found again when that locale is another object (force_locale)."""
+    app_context = _cv_app.get(None)
+    babel = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    kept = getattr(babel, "_konto_memo", None)
+    if kept is not None and kept[0] is getattr(babel, "babel_locale", None):
+        return kept[1]
+    catalogue = _translations()
+    memo = catalogue.__dict__.get("_konto_memo")
+    if memo is None:
+        memo = catalogue.__dict__["_konto_memo"] = {}
+    babel = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    if babel is not None:  # now there, with the locale the catalogue was found for
+        babel._konto_memo = (babel.babel_locale, memo)
+    return memo
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, message, **variables):
+    """{{ _("…") }}: jinja2.ext's new-style gettext (translated, Markup when autoescaping,
+    always %-formatted), the translation and its Markup looked up once per catalogue."""
+    autoescape = eval_ctx.autoescape
+    memo = _memo()
+    key = (message, autoescape)
+    translated = memo.get(key)
+    if translated is None:
+        translated = _translations().ugettext(message)
+        if autoescape:
+            translated = Markup(translated)
+        memo[key] = translated
+    return translated % variables
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx, singular, plural, num, **variables):
+    """{{ ngettext("…", "…", n) }}: jinja2.ext's new-style ngettext, on the request's catalogue."""
+    variables.setdefault("num", num)
+    translated = _translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
 def init_app(app):
     """After Flask-Babel's init_app: replaces the gettext callables it gave Jinja."""
     app.before_request(_hand_out_wtforms_catalogue)
@@ -49,3 +104,5 @@ def init_app(app):
             pgettext=lambda c, s: _translations().upgettext(c, s),
             npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         )
+        # `_` is an alias Jinja resolves to `gettext` through two more calls: both are ours.
+        app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)

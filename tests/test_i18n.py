@@ -200,3 +200,75 @@ def test_the_registrys_dates_and_vat_status_are_written_in_the_page_language(cli
     english = client.get(path).data.decode()
     assert '(since <time datetime="2012-03-01">March 1, 2012</time>)' in english
     assert "<td>active VAT payer</td>" in english
+
+
+# -- the templates' _() memoised per catalogue (konto.i18n_cache) ----------------------------
+
+
+def test_the_templates_gettext_is_jinjas_for_every_message_of_both_catalogues(app):
+    """What konto.i18n_cache.template_gettext returns is what jinja2.ext's new-style gettext
+    returns on Flask-Babel's catalogue: the translation, Markup when autoescaping, %-formatted;
+    each message asked twice (the second answer from the memo), in each language in turn."""
+    from babel.messages.pofile import read_po  # noqa: PLC0415 - only this test reads the .po files
+    from jinja2.ext import _make_new_gettext  # noqa: PLC0415 - the reference, jinja2's own
+
+    from konto.i18n_cache import template_gettext  # noqa: PLC0415
+
+    root = app.root_path + "/translations"
+    messages = set()
+    for language in ("pl", "en"):
+        with open(f"{root}/{language}/LC_MESSAGES/messages.po", "rb") as po:
+            messages |= {m.id for m in read_po(po) if m.id and isinstance(m.id, str)}
+    assert len(messages) > 500
+    compared = 0
+    for language in ("en", "pl", "en"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            env = app.jinja_env
+            reference = _make_new_gettext(lambda s: flask_babel_gettext(s))
+            for autoescape in (True, False):
+                template = env.from_string("{{ f(m) }}", globals={"f": reference})
+                context = template.new_context({"m": "x"})
+                context.eval_ctx.autoescape = autoescape
+                for message in sorted(messages):
+                    if "%(" in message:
+                        continue  # needs its variables: below
+                    for _ in range(2):
+                        ours = context.call(template_gettext, message)
+                        assert ours == context.call(reference, message), (language, message)
+                        assert type(ours) is type(context.call(reference, message))
+                        compared += 1
+            variables = {"minutes": "<5>", "name": "Anna & Bob", "num": 3}
+            message = "Spróbuj ponownie za %(minutes)s min."
+            template = env.from_string("{{ f(m) }}")
+            context = template.new_context({})
+            assert context.call(template_gettext, message, **variables) == context.call(reference, message, **variables)
+    assert compared > 2000
+
+
+def flask_babel_gettext(message):
+    from flask_babel import get_translations  # noqa: PLC0415 - the plain look-up, for comparison
+
+    return get_translations().ugettext(message)
+
+
+def test_pages_follow_the_requests_language_whatever_the_memo_holds(app):
+    """Two browsers, one Polish and one English, take turns on the same pages of one worker."""
+    polish, english = app.test_client(), app.test_client()
+    for _ in range(2):
+        for path in ("/logowanie", "/rejestracja", "/"):
+            pl_page = polish.get(path).data.decode()
+            en_page = english.get(path, headers=ENGLISH).data.decode()
+            assert '<html lang="pl">' in pl_page and '<html lang="en">' in en_page
+            assert "Pomoc i kontakt" in pl_page and "Pomoc i kontakt" not in en_page
+            assert "Help and contact" in en_page or "Help & contact" in en_page, en_page[-1500:]
+
+
+def test_an_e_mail_in_another_language_inside_a_request_is_in_that_language(app):
+    """force_locale within a request (an e-mail to an English account from a Polish page)."""
+    with app.test_request_context("/"):
+        before = render_template("_flashes.html") + app.jinja_env.from_string('{{ _("Strona główna") }}').render()
+        with force_locale("en"):
+            inside = app.jinja_env.from_string('{{ _("Strona główna") }}').render()
+        after = app.jinja_env.from_string('{{ _("Strona główna") }}').render()
+    assert "Strona główna" in before and after == "Strona główna"
+    assert inside != "Strona główna" and inside
