@@ -4,6 +4,7 @@ from urllib.parse import quote
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask.globals import _cv_request
 
 
 def external_url(endpoint, **values):
@@ -30,3 +31,44 @@ def safe_next(target):
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return quote(target, safe=_URL_SAFE)
+
+
+# How many URLs a worker keeps built (they are short strings); past it, it starts again.
+URL_MEMO_SIZE = 4096
+
+
+def memoised_url_for(app):
+    """The templates' url_for: Flask's, its result kept per endpoint and values.
+
+    A page builds the same dozen URLs on every request (the layout's, the top bar's), each
+    through Flask's and Werkzeug's whole build. A built URL depends on the endpoint, the values,
+    the blueprint of the request (for ".name"), and the request's URL adapter: host, script
+    root (SCRIPT_NAME), subdomain, scheme and method (a rule for the request's method comes
+    first); all of them are in the key. Outside a request, with url_defaults functions
+    registered, or with a value that cannot be a key (a list), it is Flask's url_for as it is.
+    tests/test_links.py checks it against Flask's for every endpoint the templates use.
+    """
+    flask_url_for = app.url_for
+    memo = {}
+
+    def url_for(endpoint, **values):
+        request_context = _cv_request.get(None)
+        if request_context is None or app.url_default_functions:
+            return flask_url_for(endpoint, **values)
+        adapter = request_context.url_adapter
+        blueprint = request_context.request.blueprint if endpoint[:1] == "." else None
+        try:
+            key = (endpoint, blueprint, adapter.server_name, adapter.script_name, adapter.subdomain,
+                   adapter.url_scheme, adapter.default_method,
+                   *sorted((name, type(value), value) for name, value in values.items()))
+            url = memo.get(key)
+        except TypeError:  # an unhashable value
+            return flask_url_for(endpoint, **values)
+        if url is None:
+            url = flask_url_for(endpoint, **values)
+            if len(memo) >= URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = url
+        return url
+
+    return url_for

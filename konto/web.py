@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from konto import documents
+from konto import links
 from konto import problems
 from konto import taxid
 from konto import tokens
@@ -67,21 +68,37 @@ def device(user_agent):
     return ", ".join(part for part in (browser, system) if part)
 
 
-def security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+# The headers every response gets unless its view set them, in this order.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
     # same-origin, not no-referrer: Flask-WTF's strict HTTPS check needs the Referer.
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# Pages carry personal data: never kept in shared caches.
+NO_STORE = ("Cache-Control", "no-store")
+
+
+def security_headers(response):
+    """The security headers, Cache-Control and Vary: HX-Request, each unless already there, in
+    one pass over the response's headers (what a `setdefault` per header and `response.vary.add`
+    gave, header for header: tests/test_web.py compares)."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    wanted = list(SECURITY_HEADERS)
     if current_app.config["KONTO_HTTPS"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(HSTS)
     if request.endpoint != "static":
-        # Pages carry personal data: never kept in shared caches.
-        headers.setdefault("Cache-Control", "no-store")
-    return add_vary(response)
+        wanted.append(NO_STORE)
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
+    if "vary" in present:
+        return add_vary(response)  # merged into the view's own Vary
+    headers.add("Vary", "HX-Request")
+    return response
 
 
 def legal_form(company):
@@ -203,6 +220,7 @@ def init_app(app):
     app.add_template_filter(legal_form)
     app.add_template_filter(vat_status)
     app.add_template_filter(end_sentence)
+    app.jinja_env.globals["url_for"] = links.memoised_url_for(app)
 
     @app.context_processor
     def topbar():

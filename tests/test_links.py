@@ -83,3 +83,78 @@ def test_no_link_is_built_from_the_request_anywhere():
     assert not [str(p) for p in code if "_external" in p.read_text()]
     templates = list((ROOT / "templates" / "email").glob("*"))
     assert templates and not [str(p) for p in templates if "url_for(" in p.read_text()]
+
+
+# -- the templates' url_for, memoised (konto.links.memoised_url_for) -------------------------
+
+TEMPLATE_CALL = re.compile(r"url_for\(\s*['\"]([\w.]+)['\"]([^)]*)\)")
+KEYWORD = re.compile(r"(\w+)\s*=")
+
+
+def template_calls():
+    """(endpoint, keyword names) of every url_for call in the templates."""
+    calls = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        for endpoint, rest in TEMPLATE_CALL.findall(path.read_text()):
+            calls.add((endpoint, tuple(sorted(set(KEYWORD.findall(rest))))))
+    return sorted(calls)
+
+
+def sample_values(app, endpoint, names, variant):
+    """Values for a call: the rule's arguments of their type, anything else a query argument."""
+    rule = next(rule for rule in app.url_map.iter_rules(endpoint))
+    values = {}
+    for name in names:
+        if name == "_anchor":
+            values[name] = f"sekcja-{variant}"
+        elif name in rule.arguments:
+            converter = type(rule._converters[name]).__name__
+            values[name] = variant + 1 if "Integer" in converter or "Id" in converter else f"k{variant}ż"
+        else:
+            values[name] = f"/strona?x={variant} ż"
+    for name in rule.arguments - set(values):  # an argument the template passes by position
+        values[name] = variant + 1
+    return values
+
+
+def test_the_templates_url_for_is_flasks_for_every_endpoint_they_use(app):
+    calls = template_calls()
+    assert len(calls) > 60 and ("static", ("filename",)) in calls
+    assert any("_anchor" in names for _, names in calls)
+    memoised = app.jinja_env.globals["url_for"]
+    assert memoised is not app.url_for
+    requests = [
+        {},  # served at the root
+        {"base_url": "http://localhost/konto/"},  # behind a proxy, under a prefix (SCRIPT_NAME)
+        {"base_url": "https://portal.example:8443/"},  # another host, scheme and port
+        {"method": "POST"},  # a rule for the request's method comes first
+        {},  # the root again, after the others filled the memo
+    ]
+    compared = 0
+    for variant, options in enumerate(requests * 2):
+        with app.test_request_context("/", **options):
+            for endpoint, names in calls:
+                values = sample_values(app, endpoint, names, variant % 3)
+                expected = app.url_for(endpoint, **values)
+                assert memoised(endpoint, **values) == expected, (endpoint, values, options)
+                external = app.url_for(endpoint, _external=True, **values)
+                assert memoised(endpoint, _external=True, **values) == external
+                compared += 2
+    assert compared > 1000
+
+
+def test_a_page_under_a_prefix_links_under_it_after_a_page_at_the_root(app):
+    """The memo never hands one request's URLs to a request with another root or host."""
+    client = app.test_client()
+    at_root = client.get("/logowanie").data.decode()
+    assert 'href="/rejestracja"' in at_root
+    prefixed = client.get("/logowanie", base_url="http://localhost/konto/").data.decode()
+    assert 'href="/konto/rejestracja"' in prefixed and 'href="/rejestracja"' not in prefixed
+    assert 'href="/konto/static/konto.css"' in prefixed
+
+
+def test_outside_a_request_it_is_flasks_url_for(app):
+    memoised = app.jinja_env.globals["url_for"]
+    app.config["SERVER_NAME"] = "konto.example"
+    with app.app_context():
+        assert memoised("pages.index") == app.url_for("pages.index") == "http://konto.example/"
