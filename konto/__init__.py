@@ -14,6 +14,7 @@ from konto import auth
 from konto import cli
 from konto import companies
 from konto import config as konto_config
+from konto import csrf_tokens
 from konto import db
 from konto import i18n
 from konto import i18n_cache
@@ -62,6 +63,7 @@ def create_app(test_config=None):
     migrations.create_schema()
     mail.init_app(app)
     csrf.init_app(app)
+    csrf_tokens.init_app(app)  # the templates' csrf_token(), signed once per session
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     sessions.login_manager.init_app(app)

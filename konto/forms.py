@@ -26,6 +26,7 @@ from wtforms.validators import ValidationError
 from konto import passwords
 from konto import taxid
 from konto.addresses import canonical
+from konto.csrf_tokens import CachedCSRF
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -141,6 +142,7 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["pl_PL", "pl"]
+        csrf_class = CachedCSRF  # Flask-WTF's, the signed token kept per session (konto.csrf_tokens)
 
     def __init__(self, formdata=_FROM_REQUEST, **kwargs):
         if formdata is _FROM_REQUEST:
