@@ -1,7 +1,9 @@
 """Operations: /healthz, request ids and the JSON request log, ProxyFix, connections, queries per page."""
 
+import io
 import json
 import logging
+import time
 
 import pytest
 from peewee import OperationalError
@@ -151,3 +153,50 @@ def test_the_dashboard_does_not_grow_queries_with_the_number_of_companies(client
     # The session, its user and the top bar's company in one query; the companies in another;
     # the invitations waiting for the user's address in a third.
     assert len(many) <= 3, many
+
+
+def test_the_request_line_written_straight_is_the_logged_line_byte_for_byte(client, monkeypatch):
+    """konto.observability writes the line itself when its handler alone listens (as in
+    production): the same bytes as the logging machinery's LogRecord through JsonFormatter."""
+    from konto import observability  # noqa: PLC0415
+
+    ours = next(h for h in observability.request_log.handlers if getattr(h, "_konto_request_log", False))
+    stream = io.StringIO()
+    monkeypatch.setattr(ours, "stream", stream)
+    monkeypatch.setattr(observability.request_log, "handlers", [ours])  # pytest's own capture handlers out
+    monkeypatch.setattr(time, "time", lambda: 1_764_676_800.123456)  # the record's time and ours
+    monkeypatch.setattr(observability.time, "perf_counter", lambda: 42.0)  # duration 0.0 both ways
+    headers = {"X-Request-ID": "req-same-1", "HX-Request": "true"}
+
+    def lines_of(path):
+        stream.seek(0)
+        stream.truncate()
+        client.get(path, headers=headers)
+        return stream.getvalue()
+
+    def no_record(*args, **kwargs):
+        raise AssertionError("a LogRecord was made: the line did not go straight")
+
+    def both_ways(paths):
+        with monkeypatch.context() as straight:
+            assert observability._only_listener() is ours
+            straight.setattr(observability.request_log, "makeRecord", no_record)
+            fast = [lines_of(path) for path in paths]
+        # Something else listens (a handler added, as a test or a deployment may): the logging way.
+        other = Lines()
+        observability.request_log.addHandler(other)
+        try:
+            assert observability._only_listener() is None
+            logged = [lines_of(path) for path in paths]
+        finally:
+            observability.request_log.removeHandler(other)
+        assert len(other.lines) == len(paths)
+        assert all(line.endswith("\n") and line.count("\n") == 1 for line in fast)
+        assert fast == logged
+        return fast
+
+    anonymous = both_ways(["/logowanie?token=x", "/nie-ma-takiej", "/healthz"])
+    assert json.loads(anonymous[0])["path"] == "/logowanie" and "user_id" not in anonymous[0]
+    Journey(client).signed_up()
+    logged_in = both_ways(["/panel", "/logowanie"])
+    assert json.loads(logged_in[0])["user_id"] > 0
