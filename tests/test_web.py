@@ -337,3 +337,77 @@ def test_a_multipart_part_without_a_readable_name_is_refused_not_a_crash(csrf_ap
     client = csrf_app.test_client()
     response = client.post("/logowanie", data=MultiDict([("\r", "")]), content_type="multipart/form-data")
     assert response.status_code == 400
+
+
+# -- security headers and Vary in one pass (konto.web.security_headers) ----------------------
+
+
+def headers_the_old_way(response):
+    """What konto.web.security_headers did before it was one pass: a setdefault per header."""
+    from flask import current_app  # noqa: PLC0415 - the reference needs the app of the request
+    from flask import request  # noqa: PLC0415
+
+    from konto.web import CONTENT_SECURITY_POLICY  # noqa: PLC0415
+
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["KONTO_HTTPS"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    response.vary.add("HX-Request")
+    return response
+
+
+@pytest.mark.parametrize("https", [False, True])
+def test_security_headers_in_one_pass_are_the_setdefaults_header_for_header(tmp_path, https):
+    from flask import make_response  # noqa: PLC0415
+
+    from konto.web import security_headers  # noqa: PLC0415
+
+    app = create_app(make_config(tmp_path, KONTO_HTTPS=https))
+    shapes = [
+        {},
+        {"Content-Security-Policy": "default-src 'none'", "X-Frame-Options": "SAMEORIGIN"},
+        {"cache-control": "private, max-age=60"},
+        {"Vary": "Cookie"},
+        {"Vary": "HX-Request"},
+        {"Vary": "Accept-Language, HX-Request", "Strict-Transport-Security": "max-age=1"},
+        {"Content-Type": "application/json", "X-Request-ID": "abc"},
+    ]
+    for path in ("/logowanie", "/static/konto.css", "/no-such-page", "/api/v1/me"):
+        for shape in shapes:
+            with app.test_request_context(path):
+                ours = security_headers(make_response("body", 200, dict(shape)))
+                theirs = headers_the_old_way(make_response("body", 200, dict(shape)))
+                assert list(ours.headers.items()) == list(theirs.headers.items()), (path, shape)
+    database.close()
+
+
+def test_every_response_of_a_journey_carries_the_same_headers_as_before(app, client, journey, monkeypatch):
+    """Whole responses (the session's Vary: Cookie added after ours), the old way and the new."""
+    import konto.web  # noqa: PLC0415
+
+    journey.signed_up()
+    paths = ["/", "/logowanie", "/panel", "/static/konto.css", "/nie-ma-takiej", "/konto", "/healthz"]
+
+    def responses():
+        seen = []
+        for path in paths:
+            for headers in ({}, HX):
+                response = client.get(path, headers={**headers, "X-Request-ID": "same-id"})
+                seen.append([(k, v) for k, v in response.headers.items() if k != "Set-Cookie"])
+                response.close()
+        return seen
+
+    new = responses()
+    funcs = app.after_request_funcs[None]
+    assert konto.web.security_headers in funcs
+    monkeypatch.setitem(app.after_request_funcs, None,
+                        [headers_the_old_way if f is konto.web.security_headers else f for f in funcs])
+    assert responses() == new
