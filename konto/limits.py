@@ -281,6 +281,38 @@ def _limit_value(name):
     return lambda: current_app.config[f"RATELIMIT_{name}"]
 
 
+# Methods that change nothing: only the limits declared for any method (ANY_METHOD) count them.
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _skip_unlimited_reads(app, limiter):
+    """A GET, HEAD or OPTIONS on an endpoint none of whose limits counts it is left alone by
+    Flask-Limiter: no limit looked up, no storage touched (pages were paying for the look-up
+    on every request). Every limit in LIMITS counts POSTs only, except ANY_METHOD's, whose
+    endpoints are never skipped; with default or application-wide limits configured
+    (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION), nothing is skipped."""
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    counted_on_reads = frozenset(
+        endpoint for name in ANY_METHOD for endpoint in LIMITS[name][2]
+    )
+
+    def unlimited_read():
+        return request.method in READS and request.endpoint not in counted_on_reads
+
+    # Flask-Limiter's own request filter (asked by the view decorators and by its hook)…
+    limiter.request_filter(unlimited_read)
+    # …and its before_request hook not called at all for such a request.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+
+    def check_limits():
+        if not unlimited_read():
+            check()
+
+    hooks[:] = [check_limits if hook == check else hook for hook in hooks]
+
+
 def init_app(app):
     """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
     limiter = Limiter(
@@ -295,6 +327,7 @@ def init_app(app):
     app.register_error_handler(429, too_many_requests)
     if not app.config["RATELIMIT_ENABLED"]:
         return
+    _skip_unlimited_reads(app, limiter)
     wrapped = {}
     for name, (_default, key, endpoints, counts) in LIMITS.items():
         for endpoint in endpoints:

@@ -762,3 +762,69 @@ def test_registering_licences_is_limited_per_connection(tmp_path):
     assert program.post(path, json=body).status_code == 422  # a wrong number still counts
     assert program.post(path, json=body).status_code == 429
     assert program.get(f"/companies/{company_id()}/licences").status_code == 200  # reading is not limited
+
+
+# Reading pages --------------------------------------------------------------------------------
+
+STORAGE_CALLS = ("acquire_entry", "get_moving_window", "incr", "decr", "get", "get_expiry",
+                 "acquire_sliding_window_entry", "get_sliding_window", "clear_sliding_window", "clear", "reset",
+                 "check")
+
+
+@pytest.fixture
+def storage_calls(monkeypatch):
+    """Every call to the database storage of the limits, by method name (they still run)."""
+    from konto.limit_storage import DatabaseStorage  # noqa: PLC0415 - only these tests spy on it
+
+    calls = []
+    for name in STORAGE_CALLS:
+        original = getattr(DatabaseStorage, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DatabaseStorage, name, spy)
+    return calls
+
+
+def test_reading_pages_never_touches_the_limits_storage(tmp_path, storage_calls):
+    """GET, HEAD and OPTIONS on endpoints whose limits count POSTs only skip Flask-Limiter."""
+    app = create_app(make_config(tmp_path))  # the limits as deployed, counted in the database
+    limiter = app.extensions["konto_limiter"]
+    assert limiter._check_request_limit not in app.before_request_funcs[None]  # its hook is guarded
+    anna = admin_with_company(app)
+    storage_calls.clear()
+    company = company_id()
+    pages = ["/panel", f"/firmy/{company}", f"/firmy/{company}/licencje", f"/firmy/{company}/uzytkownicy",
+             "/konto", "/firmy/dodaj", "/polacz", "/pomoc"]
+    for path in pages:
+        assert anna.client.get(path).status_code == 200, path
+        assert anna.client.head(path).status_code == 200, path
+        assert anna.client.options(path).status_code == 200, path
+    visitor = app.test_client()
+    for path in ["/logowanie", "/rejestracja", "/haslo/nie-pamietam", "/", "/regulamin"]:
+        assert visitor.get(path).status_code == 200, path
+    assert storage_calls == []
+    # A POST a limit counts does reach the storage: the spy sees what it should.
+    assert visitor.post("/logowanie", data={"email": "anna@example.com", "password": WRONG}).status_code == 422
+    assert storage_calls
+
+
+def test_the_api_still_counts_every_get(tmp_path, storage_calls):
+    """API_PROGRAM counts any method: a GET to the API is never skipped."""
+    app = limited_app(tmp_path, API_PROGRAM="2/minute")
+    program = connected(app, admin_with_company(app))
+    storage_calls.clear()
+    assert [program.get("/companies").status_code for _ in range(2)] == [200, 200]
+    assert storage_calls
+    assert program.get("/me").status_code == 429
+    assert program.http.head("/api/v1/me", headers=program._auth(None)).status_code == 429
+
+
+def test_with_a_default_limit_configured_nothing_is_skipped(tmp_path):
+    app = create_app(make_config(tmp_path, RATELIMIT_DEFAULT="2/minute"))
+    limiter = app.extensions["konto_limiter"]
+    assert limiter._check_request_limit in app.before_request_funcs[None]
+    client = app.test_client()
+    assert [client.get("/regulamin").status_code for _ in range(3)] == [200, 200, 429]
