@@ -62,14 +62,19 @@ def is_sqlite():
 
 
 class PrebuiltSelect:
-    """A SELECT on the hot path whose SQL peewee builds once per kind of database, not per call.
+    """A SELECT on the hot path whose SQL and row building peewee works out once per kind of
+    database, not per call.
 
     Building the SQL of a model query costs more than running it on SQLite (about ten
-    function calls per selected column). `build` gets one placeholder per parameter and
-    returns the query; its SQL is kept, and each call runs it with the arguments (already in
-    the database's form: str, int…) in the placeholders' places, returning model instances
-    exactly as the query would (tests/test_prebuilt_select.py checks each one against the
-    plain query). This is not a server-side prepared statement: only the SQL text is reused.
+    function calls per selected column), and so does working out, for every cursor, which
+    column goes to which model and field through which converter. `build` gets one
+    placeholder per parameter and returns the query; its SQL is kept, and so is peewee's cursor
+    wrapper for it once it has resolved the columns of the first cursor (the same SQL gives the
+    same columns); each call runs the SQL with the arguments (already in the database's form:
+    str, int…) in the placeholders' places and has that wrapper build each row, returning model
+    instances exactly as the query would (tests/test_prebuilt_select.py checks each one against
+    the plain query, on SQLite and PostgreSQL). This is not a server-side prepared statement:
+    only the SQL text is reused.
 
         by_key = PrebuiltSelect(lambda key: Thing.select().where(Thing.key == key).limit(1))
         rows = by_key("abc")
@@ -85,7 +90,7 @@ class PrebuiltSelect:
         query = self.build(*(Value(marker, converter=False) for marker in markers))
         sql, params = query.sql()
         slots = [next((i for i, m in enumerate(markers) if p is m), None) for p in params]
-        return query, sql, params, slots
+        return [query, sql, params, slots, None]
 
     def __call__(self, *args):
         db = database.obj
@@ -93,10 +98,16 @@ class PrebuiltSelect:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(db)
-        query, sql, params, slots = compiled
+        query, sql, params, slots, rows_of = compiled
         values = [params[i] if slot is None else args[slot] for i, slot in enumerate(slots)]
         cursor = db.execute_sql(sql, values)
-        return list(query._get_cursor_wrapper(cursor))
+        if rows_of is None:
+            # The first cursor: peewee resolves its columns (what its wrapper does before the
+            # first row); the wrapper, now only a row builder, is kept for every later call.
+            wrapper = query._get_cursor_wrapper(cursor)
+            wrapper.initialize()
+            rows_of = compiled[4] = wrapper.process_row
+        return [rows_of(row) for row in cursor.fetchall()]
 
 
 def write_transaction():

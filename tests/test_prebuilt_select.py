@@ -131,3 +131,19 @@ def test_the_comparison_sees_a_joined_model():
     one = UserSession(key_hash="a", user=User(id=1, email="x"))
     other = UserSession(key_hash="a", user=User(id=1, email="y"))
     assert snapshot(one) != snapshot(other)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_row_builder_kept_from_any_first_call_builds_every_later_row(app, rows, name):
+    """A fresh PrebuiltSelect whose first call is the last example (often one matching nothing:
+    its cursor has columns but no row) builds the rows of every later call as the query does,
+    with nothing left marked dirty."""
+    original = prebuilt_selects()[name]
+    fresh = PrebuiltSelect(original.build, original._arity)
+    with app.app_context(), database.connection_context():
+        for args in list(reversed(EXAMPLES[name](rows))) * 2:
+            got = fresh(*args)
+            expected = list(fresh.build(*args))
+            assert [snapshot(row) for row in got] == [snapshot(row) for row in expected], args
+            assert all(not row._dirty for row in got)
+            assert all(not joined._dirty for row in got for joined in row.__rel__.values() if joined is not None)
