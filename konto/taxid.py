@@ -7,6 +7,7 @@ a registry. Pure functions, no Flask: a message for the user is marked for trans
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError
@@ -71,10 +72,18 @@ def display(value, label=True, translate=N_):
     TaxId.display() writes it; a value that is no valid number comes back as it is."""
     if isinstance(value, TaxId):
         return value.display(label, translate)
+    parsed = _parsed(value) if isinstance(value, str) else None
+    return parsed.display(label, translate) if parsed is not None else (value or "")
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text):
+    """parse(text), or None for a number that is not valid: pages write the same few numbers over
+    and over (the checksums are pure functions of the text)."""
     try:
-        return parse(value).display(label, translate)
+        return parse(text)
     except InvalidTaxId:
-        return value or ""
+        return None
 
 
 def parse(text):

@@ -61,10 +61,11 @@ def recent_login_required(view):
 
 
 # The dashboard's one query (besides the session's), its SQL generated once, with only the
-# company columns the page shows.
+# columns the page shows (each selected column is a value to convert and set on every row).
 memberships_of = PrebuiltSelect(
     lambda user_id: Membership.select(
-        Membership, Company.id, Company.name, Company.country, Company.nip, Company.tax_id, Company.verified
+        Membership.id, Membership.role, Membership.company,
+        Company.id, Company.name, Company.country, Company.nip, Company.tax_id, Company.verified,
     )
     .join(Company)
     .where(Membership.user == user_id)
