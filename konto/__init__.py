@@ -40,6 +40,24 @@ babel = Babel()
 
 
 class Konto(Flask):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_functions = set()
+
+    def ensure_sync(self, func):
+        """Flask's (an `async def` is wrapped, a plain function returned as it is), with the plain
+        functions remembered: Flask asks this for every hook of every request (~30 a page), and
+        asking `inspect` each time cost more than some of the hooks."""
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked every time
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self._plain_functions) < 4096:
+            self._plain_functions.add(func)
+        return wrapped
+
     def log_exception(self, exc_info):
         """An unhandled error: logged without a link's secret (see observability.log_exception)."""
         observability.log_exception(self, exc_info)

@@ -411,3 +411,25 @@ def test_every_response_of_a_journey_carries_the_same_headers_as_before(app, cli
     monkeypatch.setitem(app.after_request_funcs, None,
                         [headers_the_old_way if f is konto.web.security_headers else f for f in funcs])
     assert responses() == new
+
+
+def test_ensure_sync_remembers_plain_functions_and_still_refuses_async_ones(app):
+    """konto.Konto.ensure_sync: Flask's answer, kept for plain functions; an `async def` is
+    never taken for one (without asgiref Flask refuses it, and so does Konto, every time)."""
+    from flask import Flask  # noqa: PLC0415
+
+    def plain():
+        return "ok"
+
+    async def coroutine():
+        return "ok"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    assert plain in app._plain_functions
+    for _ in range(2):
+        with pytest.raises(RuntimeError) as ours:
+            app.ensure_sync(coroutine)
+        with pytest.raises(RuntimeError) as flasks:
+            Flask.ensure_sync(app, coroutine)
+        assert str(ours.value) == str(flasks.value)
+    assert coroutine not in app._plain_functions
