@@ -16,6 +16,7 @@ from konto import companies
 from konto import config as konto_config
 from konto import csrf_tokens
 from konto import db
+from konto import fragments
 from konto import i18n
 from konto import i18n_cache
 from konto import invitations
@@ -87,6 +88,7 @@ def create_app(test_config=None):
     sessions.login_manager.init_app(app)
     registry.init_app(app)
     web.init_app(app)
+    fragments.init_app(app)  # the layout's parts kept per user, company, language
     i18n_cache.init_app(app)  # after babel: translation catalogues once per process
     cli.init_app(app)
 
