@@ -323,7 +323,7 @@ def ms(us):
 
 def spread(run):
     """p99 over p50 ("–" when a run completed no request)."""
-    return f"{spread(run)}" if run["p50_us"] else "–"
+    return f"{run['p99_us'] / run['p50_us']:.2f}" if run["p50_us"] else "–"
 
 
 def paired_ratio(runs, label, anchor):
