@@ -7,6 +7,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import FileSystemBytecodeCache
 
 from konto import account
 from konto import api
@@ -88,6 +89,12 @@ def create_app(test_config=None):
     sessions.login_manager.init_app(app)
     registry.init_app(app)
     web.init_app(app)
+    # Templates compiled once, kept for the next start (cold start: the first pages' templates are
+    # loaded, not compiled); keyed by the template's file and a checksum of its source.
+    cache_dir = app.config["TEMPLATE_CACHE_DIR"]
+    if cache_dir:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(cache_dir)
     fragments.init_app(app)  # the layout's parts kept per user, company, language
     i18n_cache.init_app(app)  # after babel: translation catalogues once per process
     cli.init_app(app)

@@ -174,6 +174,9 @@ SETTINGS = (
     Setting("CLAIM_OBJECTION_HOURS", _whole_number, 72),  # the administrators' time to object
     Setting("CLAIM_FILE_RETENTION", _whole_number, 90),  # days a decided claim's PDF is kept (`accounts purge`)
     Setting("UPLOAD_DIR", _text, None),  # None: <instance>/uploads (claims' statements; never static/)
+    # Compiled templates kept for the next start (Jinja's bytecode cache); None: Jinja's own folder
+    # in the temporary directory, private to the user the app runs as.
+    Setting("TEMPLATE_CACHE_DIR", _text, None),
     # None: the app sends Abonament notices itself in demo mail mode (else cron: `licences notify`)
     Setting("LICENCE_NOTICES_IN_APP", _flag, None),
     Setting("LICENCE_NOTICE_INTERVAL", _whole_number, 3600),  # seconds between the app's own runs

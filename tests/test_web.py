@@ -433,3 +433,27 @@ def test_ensure_sync_remembers_plain_functions_and_still_refuses_async_ones(app)
             Flask.ensure_sync(app, coroutine)
         assert str(ours.value) == str(flasks.value)
     assert coroutine not in app._plain_functions
+
+
+def test_templates_compiled_once_are_loaded_by_the_next_start(tmp_path, monkeypatch):
+    """TEMPLATE_CACHE_DIR: the first app compiles and keeps; the next loads, with the same pages."""
+    from jinja2 import Environment  # noqa: PLC0415
+
+    cache = tmp_path / "templates"
+    first = create_app(make_config(tmp_path, TEMPLATE_CACHE_DIR=str(cache)))
+    page = first.test_client().get("/logowanie").data.decode()
+    assert len(list(cache.glob("*.cache"))) >= 3  # the page, base.html, its includes
+    compiled = []
+    original = Environment.compile
+
+    def counting(self, *args, **kwargs):
+        compiled.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    second = create_app(make_config(tmp_path, TEMPLATE_CACHE_DIR=str(cache)))
+    again = second.test_client().get("/logowanie").data.decode()
+    assert compiled == []
+    token = re.compile(r'(value=|"X-CSRFToken": )"[^"]*"')
+    assert token.sub("", again) == token.sub("", page)
+    database.close()
