@@ -219,6 +219,7 @@ WALK = [
     Visit("staff.registrations", "/obsluga/rejestracje", STAFF),
     Visit("staff.claims", "/obsluga/wnioski", STAFF),
     Visit("staff.claim", "/obsluga/wnioski/{claim_id}", STAFF),
+    Visit("staff.claim", "/obsluga/wnioski/{old_claim_id}", STAFF),  # decided long ago: its file deleted
     Visit("staff.log", "/obsluga/dziennik", STAFF),
     Visit("staff.catalogue_page", "/obsluga/katalog", STAFF),
     # Desktop programs: the code page, the decision (a program waits with {user_code}), Połączone
@@ -349,6 +350,13 @@ def world(tmp_path_factory):
         claim = AdminClaim.create(company=long_named, claimant=bartek, licence=licence, stored_name="A" * 32 + ".pdf",
                                   original_name="oswiadczenie.pdf", size=1, sha256="0" * 64,
                                   object_until=utcnow() + timedelta(hours=72))
+        # Another person's claim, rejected long ago: its statement deleted after the retention.
+        old_claim = AdminClaim.create(company=second, claimant=celina, stored_name="B" * 32 + ".pdf",
+                                      original_name="skan-oswiadczenia.pdf", size=48_213, sha256="1" * 64,
+                                      created_at=utcnow() - timedelta(days=120),
+                                      object_until=utcnow() - timedelta(days=117), status="rejected",
+                                      decided_at=utcnow() - timedelta(days=110), reason="Podpis nieczytelny",
+                                      file_deleted_at=utcnow() - timedelta(days=20))
         # A program connected to the long-named company, and one waiting for its code to be typed.
         demo_program = programs_flow.client_by_id("demo-program")
         _device, code, asked = programs_flow.start(demo_program, demo_program.scope, "KSIEGOWOSC-PC-02",
@@ -366,6 +374,7 @@ def world(tmp_path_factory):
             "admin_id": anna.id,
             "licence_id": licence.id,
             "claim_id": claim.id,
+            "old_claim_id": old_claim.id,
             "company_id": long_named.id,
             "member_membership_id": Membership.get(Membership.user == bartek.id).id,
             "invitation_id": invitation.id,
