@@ -2,7 +2,10 @@
 password, re-authentication, turning it off, and every way someone might get past it."""
 
 import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -26,6 +29,8 @@ from tests.helpers import comparable
 from tests.helpers import link_in
 from tests.helpers import mails_to
 from tests.helpers import user
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = "/konto/weryfikacja-dwuetapowa"
 
@@ -664,3 +669,24 @@ def test_an_administrator_stops_requiring_it(app, anna, clock):
     assert require(anna, company.id, on=False).status_code == 303
     assert bob.client.get("/panel").status_code == 200
     assert events("anna@example.com", "company_two_step_not_required")
+
+
+def test_py_webauthn_is_imported_when_a_passkey_is_first_used_not_when_the_app_starts(tmp_path):
+    """A worker's start (gunicorn's cold start) does without py_webauthn and pyOpenSSL: only the
+    passkey functions import them. In a fresh interpreter, since this one has them already."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from konto import create_app\n"
+        "from tests.helpers import make_config\n"
+        "app = create_app(make_config(Path(sys.argv[1])))\n"
+        "assert app.test_client().get('/logowanie').status_code == 200\n"
+        "print(sorted(m for m in ('webauthn', 'OpenSSL') if m in sys.modules))\n"
+        "from konto.flows import twostep\n"
+        "twostep._webauthn()\n"
+        "print(sorted(m for m in ('webauthn', 'OpenSSL') if m in sys.modules))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["[]", "['OpenSSL', 'webauthn']"]

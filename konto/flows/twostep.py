@@ -20,16 +20,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import timedelta
 
-import webauthn
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AuthenticatorSelectionCriteria
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor
-from webauthn.helpers.structs import ResidentKeyRequirement
-from webauthn.helpers.structs import UserVerificationRequirement
 
 from konto import audit
 from konto import factors
@@ -367,10 +360,21 @@ def _user_handle(user):
     return hmac.new(key, f"konto-passkey-user:{user.id}".encode(), hashlib.sha256).digest()
 
 
+def _webauthn():
+    """py_webauthn, imported when a passkey is first used rather than with the app: with
+    pyOpenSSL it was a sixth of a worker's start, and most requests never touch a passkey."""
+    import webauthn  # noqa: PLC0415 - start-up time, see the docstring
+    import webauthn.helpers.exceptions  # noqa: PLC0415
+    import webauthn.helpers.structs  # noqa: PLC0415
+
+    return webauthn
+
+
 def _new_challenge(purpose, user):
     """A challenge kept on the server until answered; returns its bytes."""
+    webauthn = _webauthn()
     challenge = PasskeyChallenge.create(
-        challenge=bytes_to_base64url(secrets.token_bytes(32)), purpose=purpose,
+        challenge=webauthn.helpers.bytes_to_base64url(secrets.token_bytes(32)), purpose=purpose,
         user=user.id if user is not None else None,
     )
     return webauthn.base64url_to_bytes(challenge.challenge)
@@ -391,13 +395,19 @@ def _spend_challenge(challenge_b64, purpose, user):
 
 
 def _descriptors(user):
-    return [PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in passkeys_of(user)]
+    webauthn = _webauthn()
+    return [
+        webauthn.helpers.structs.PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id))
+        for p in passkeys_of(user)
+    ]
 
 
 def passkey_options(purpose, user=None):
     """(options as JSON for the browser, challenge in base64url): for adding a passkey (`user`
     logged in), the second step (`user` of the half-session), signing in without a password
     (no user: any passkey of this site) or confirming it is you."""
+    webauthn = _webauthn()
+    structs = webauthn.helpers.structs
     rp_id, _origin = factors.relying_party()
     challenge = _new_challenge(purpose, user)
     if purpose == REGISTER:
@@ -408,9 +418,9 @@ def passkey_options(purpose, user=None):
             user_name=user.email,
             user_display_name=user.full_name,
             challenge=challenge,
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.REQUIRED,
-                user_verification=UserVerificationRequirement.REQUIRED,
+            authenticator_selection=structs.AuthenticatorSelectionCriteria(
+                resident_key=structs.ResidentKeyRequirement.REQUIRED,
+                user_verification=structs.UserVerificationRequirement.REQUIRED,
             ),
             exclude_credentials=_descriptors(user),
         )
@@ -420,9 +430,9 @@ def passkey_options(purpose, user=None):
             rp_id=rp_id,
             challenge=challenge,
             allow_credentials=allow,
-            user_verification=UserVerificationRequirement.REQUIRED,
+            user_verification=structs.UserVerificationRequirement.REQUIRED,
         )
-    return webauthn.options_to_json(options), bytes_to_base64url(challenge)
+    return webauthn.options_to_json(options), webauthn.helpers.bytes_to_base64url(challenge)
 
 
 def _parse(credential_json):
@@ -451,6 +461,7 @@ def add_passkey(user, name, credential_json, challenge_b64, keep_session=None):
     if data is None or not _spend_challenge(challenge_b64, REGISTER, user):
         return PasskeyAdded(False, _("Nie udało się dodać klucza. Spróbuj jeszcze raz."))
     rp_id, origin = factors.relying_party()
+    webauthn = _webauthn()
     try:
         verified = webauthn.verify_registration_response(
             credential=data,
@@ -459,18 +470,18 @@ def add_passkey(user, name, credential_json, challenge_b64, keep_session=None):
             expected_origin=origin,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (webauthn.helpers.exceptions.WebAuthnException, ValueError, KeyError, TypeError):
         return PasskeyAdded(False, _("Nie udało się dodać klucza. Spróbuj jeszcze raz."))
     response = data.get("response") if isinstance(data.get("response"), dict) else {}
     transports = response.get("transports") if isinstance(response.get("transports"), list) else []
     with write_transaction():
-        credential_id = bytes_to_base64url(verified.credential_id)
+        credential_id = webauthn.helpers.bytes_to_base64url(verified.credential_id)
         if Passkey.select().where(Passkey.credential_id == credential_id).exists():
             return PasskeyAdded(False, _("Ten klucz jest już dodany."))
         passkey = Passkey.create(
             user=user.id,
             credential_id=credential_id,
-            public_key=bytes_to_base64url(verified.credential_public_key),
+            public_key=webauthn.helpers.bytes_to_base64url(verified.credential_public_key),
             sign_count=verified.sign_count,
             name=name,
             transports=",".join(t for t in transports if isinstance(t, str))[:100],
@@ -497,6 +508,7 @@ def check_passkey(credential_json, challenge_b64, purpose, user=None):
     if passkey is None or (user is not None and passkey.user_id != user.id):
         return None
     rp_id, origin = factors.relying_party()
+    webauthn = _webauthn()
     try:
         verified = webauthn.verify_authentication_response(
             credential=data,
@@ -507,7 +519,7 @@ def check_passkey(credential_json, challenge_b64, purpose, user=None):
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (webauthn.helpers.exceptions.WebAuthnException, ValueError, KeyError, TypeError):
         return None
     moved = (
         Passkey.update(sign_count=verified.new_sign_count, last_used_at=utcnow())
