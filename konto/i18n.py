@@ -98,19 +98,24 @@ def datetime_text(value, seconds=False):
     return locale.datetime_formats["medium"].format(time, day)
 
 
+def _as_day(value):
+    """The day a value stands for (a date; a moment, in Warsaw time; a registry's "2012-03-01"),
+    or None for any other text, which is shown as it is."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return in_warsaw(value).date() if isinstance(value, datetime) else value
+
+
 def date_text(value):
     """A day: "2 grudnia 2026", "December 2, 2026". A moment is taken in Warsaw time first; a
     registry's "2012-03-01" is read as a day; any other text comes back as it is."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = in_warsaw(value).date()
-    return dates.format_date(value, "long", locale=_locale())
+    day = _as_day(value)
+    return value if day is None else dates.format_date(day, "long", locale=_locale())
 
 
 def _time_tag(machine, text):
@@ -129,13 +134,8 @@ def date_filter(value):
     "2012-03-01"; any other text is shown as it is)."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    day = in_warsaw(value).date() if isinstance(value, datetime) else value
-    return _time_tag(day.isoformat(), date_text(day))
+    day = _as_day(value)
+    return value if day is None else _time_tag(day.isoformat(), date_text(day))
 
 
 def init_app(app):
