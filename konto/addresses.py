@@ -9,8 +9,16 @@ SMTPUTF8.
 
 import unicodedata
 
-from email_validator import EmailNotValidError
-from email_validator import validate_email
+# email-validator is imported on first use (`validator()`): its regular expressions are compiled
+# at import, ~20 ms of a worker's start that the pages (which check no address) do not need.
+
+
+def validator():
+    """(validate_email, EmailNotValidError), imported on first use."""
+    from email_validator import EmailNotValidError  # noqa: PLC0415 - start-up time, see above
+    from email_validator import validate_email  # noqa: PLC0415
+
+    return validate_email, EmailNotValidError
 
 
 def canonical(value):
@@ -19,6 +27,7 @@ def canonical(value):
     if not isinstance(value, str):
         return ""
     value = value.strip()
+    validate_email, EmailNotValidError = validator()
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
@@ -29,6 +38,7 @@ def canonical(value):
 def for_smtp(address):
     """(the address as SMTP is given it: its domain in punycode, whether it needs SMTPUTF8)."""
     local, _, domain = address.rpartition("@")
+    validate_email, EmailNotValidError = validator()
     try:
         ascii_domain = validate_email(address, check_deliverability=False).ascii_domain
     except EmailNotValidError:

@@ -20,7 +20,6 @@ import time
 from urllib.parse import urlsplit
 
 import pyotp
-import segno
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
 from cryptography.fernet import MultiFernet
@@ -93,7 +92,10 @@ def provisioning_uri(secret, account_name):
 
 
 def qr_svg_data_uri(text):
-    """A QR code of `text` as an SVG data: URI (the CSP allows data: images; no inline style)."""
+    """A QR code of `text` as an SVG data: URI (the CSP allows data: images; no inline style).
+    segno is imported here, on first use: only the authenticator app's set-up page draws one."""
+    import segno  # noqa: PLC0415 - start-up time, see the docstring
+
     return segno.make(text, error="m").svg_data_uri(scale=5, border=4, dark="#000", light="#fff")
 
 

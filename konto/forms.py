@@ -2,9 +2,6 @@
 
 import re
 
-import phonenumbers
-from email_validator import EmailNotValidError
-from email_validator import validate_email
 from flask import request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -23,6 +20,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from konto import addresses
 from konto import passwords
 from konto import taxid
 from konto.addresses import canonical
@@ -56,6 +54,7 @@ def email_error(value):
         return _l("Podaj adres e-mail.")
     if len(value) > EMAIL_MAX:
         return _l("Adres e-mail może mieć najwyżej %(n)d znaków.", n=EMAIL_MAX)
+    validate_email, EmailNotValidError = addresses.validator()  # imported on first use
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
@@ -324,8 +323,17 @@ class ManualCompanyForm(BaseForm):
         return {name: self[name].data or None for name in ("name", "street", "building", "unit", "postal_code", "city")}
 
 
+def _phonenumbers():
+    """The phonenumbers library, imported on first use: ~13 ms of a worker's start (its metadata and
+    regular expressions) that only the wizard's contact step needs."""
+    import phonenumbers  # noqa: PLC0415 - start-up time, see the docstring
+
+    return phonenumbers
+
+
 def phone_error(value):
     """A message when the number is not a valid Polish or international phone number."""
+    phonenumbers = _phonenumbers()
     try:
         number = phonenumbers.parse(value, "PL")
     except phonenumbers.NumberParseException:
@@ -337,6 +345,7 @@ def phone_error(value):
 
 def format_phone(value):
     """A valid number (see phone_error) in E.164: +48601234567."""
+    phonenumbers = _phonenumbers()
     return phonenumbers.format_number(phonenumbers.parse(value, "PL"), phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -20,7 +20,15 @@ from konto.programs import oauth
 
 
 def _server():
-    return current_app.extensions["konto_oauth"]
+    """The app's authorization server (konto/programs/server.py), made on first use: Authlib is
+    imported then, not at every worker's start (only programs talk to these endpoints)."""
+    server = current_app.extensions.get("konto_oauth")
+    if server is None:
+        from konto.programs import server as oauth_server  # noqa: PLC0415 - start-up time, see the docstring
+
+        app = current_app._get_current_object()
+        server = app.extensions.setdefault("konto_oauth", oauth_server.create_server(app))
+    return server
 
 
 def _refuse_query_string():

@@ -16,7 +16,6 @@ What differs from Authlib's defaults, and why:
 * Authlib logs issued tokens at DEBUG: its logger is kept at WARNING.
 """
 
-import logging
 import secrets
 
 from authlib.consts import default_json_headers
@@ -288,7 +287,6 @@ def save_token(token, request):
 
 def create_server(app):
     """The authorization server of this app, with the grants and endpoints above."""
-    logging.getLogger("authlib").setLevel(logging.WARNING)  # it logs issued tokens at DEBUG
     server = AuthorizationServer(query_client=query_client, save_token=save_token)
     server.init_app(app)
     server.register_token_generator("default", generate_token)
