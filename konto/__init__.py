@@ -34,6 +34,7 @@ from konto import sessions
 from konto import twostep
 from konto import web
 from konto.client import TrustedProxyFix
+from konto.routing import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,8 @@ babel = Babel()
 
 
 class Konto(Flask):
+    url_rule_class = Rule  # URL builders compiled at first use (konto/routing.py)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plain_functions = set()

@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flask import url_for
+from werkzeug.routing import Map
+from werkzeug.routing import Rule as WerkzeugRule
+
+from konto import Konto
+from konto import create_app
+from konto.routing import Rule
 from tests.helpers import database_url
+from tests.helpers import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +73,67 @@ def test_wsgi_builds_the_app_with_the_collector_off_and_leaves_it_on_with_the_st
     env = {"DATABASE_URL": database_url(tmp_path), "SECRET_KEY": "test-secret-key", "KONTO_DEMO": "1",
            "KONTO_REGISTRY": "demo", "TEMPLATE_CACHE_DIR": str(tmp_path / "templates")}
     assert _python(script, env=env) == ["ok"]
+
+
+# Sample values for a rule's arguments, by converter: ids (the app's int), text with what needs
+# quoting, a path with slashes.
+_SAMPLES = {"IdConverter": 2_147_483_647, "UnicodeConverter": "Zażółć gęślą/jaźń ?&#%", "PathConverter": "a/b c/ż",
+            "AnyConverter": None}
+_QUERY = {"next": "/panel?x=1&y=ż", "q": ["a b", "c&d"], "n": 7}
+
+
+def _sample(rule, name):
+    converter = rule._converters[name]
+    kind = type(converter).__name__
+    if kind == "AnyConverter":
+        return next(iter(converter.items))
+    assert kind in _SAMPLES, f"{rule.rule}: a converter this test has no sample for: {kind}"
+    return _SAMPLES[kind]
+
+
+def test_every_rule_builds_its_urls_as_plain_werkzeug_rules_do_its_builder_compiled_at_first_use(app):
+    """The app's rules (konto/routing.py) compile their URL builders when first used, not at start
+    (a start compiled ~120 rules x 2 builders). Each rule builds exactly what a plain Werkzeug rule
+    of the same map builds: its own arguments, defaults, unknown arguments as a query string, both
+    kinds of builder, at the first call (the stand-in) and after (Werkzeug's compiled builder)."""
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 100
+    plain_map = Map([WerkzeugRule(rule.rule, **rule.get_empty_kwargs()) for rule in rules],
+                    converters=app.url_map.converters, strict_slashes=app.url_map.strict_slashes,
+                    merge_slashes=app.url_map.merge_slashes, host_matching=app.url_map.host_matching)
+    plain_rules = list(plain_map.iter_rules())
+    for rule, plain in zip(rules, plain_rules, strict=True):
+        assert type(rule) is Rule and type(plain) is WerkzeugRule
+        assert (rule.rule, rule.endpoint) == (plain.rule, plain.endpoint)
+        # Not compiled yet: Werkzeug still goes through _compile_builder (else this fails loudly).
+        assert rule._build.__func__.__name__ == "build_at_first_use", rule.rule
+        assert rule._build_unknown.__func__.__name__ == "build_at_first_use", rule.rule
+        values = {name: _sample(rule, name) for name in rule.arguments if name not in (rule.defaults or {})}
+        for _ in range(2):
+            assert rule.build({**values, **_QUERY}) == plain.build({**values, **_QUERY})
+            assert rule.build({**values, **_QUERY}, append_unknown=False) == plain.build(
+                {**values, **_QUERY}, append_unknown=False)
+            assert rule.build(values, append_unknown=False) == plain.build(values, append_unknown=False)
+            assert rule.build(values) == plain.build(values)
+        assert rule._build.__func__.__name__.startswith("<builder:"), rule.rule
+        assert rule._build_unknown.__func__.__name__.startswith("<builder:"), rule.rule
+
+
+def test_url_for_gives_what_it_gives_with_werkzeug_s_own_rules(app, tmp_path, monkeypatch):
+    """The same through Flask: url_for for every endpoint (values as above, a query argument, external),
+    against an app made with Werkzeug's own rule class."""
+    monkeypatch.setattr(Konto, "url_rule_class", WerkzeugRule)
+    plain_app = create_app(make_config(tmp_path / "plain"))
+    monkeypatch.undo()
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    assert {type(rule) for rule in plain_app.url_map.iter_rules()} == {WerkzeugRule}
+    assert sorted(rules) == sorted(rule.endpoint for rule in plain_app.url_map.iter_rules())
+    for endpoint, rule in rules.items():
+        values = {name: _sample(rule, name) for name in rule.arguments if name not in (rule.defaults or {})}
+        for extra in ({"_anchor": "x y", **_QUERY}, {}, {"_external": True}):
+            with app.test_request_context("/", base_url="https://konto.example/app"):
+                ours = url_for(endpoint, **values, **extra)
+            with plain_app.test_request_context("/", base_url="https://konto.example/app"):
+                theirs = url_for(endpoint, **values, **extra)
+            assert ours == theirs, endpoint
+
