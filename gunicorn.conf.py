@@ -9,11 +9,11 @@ hash runs per worker at a time. Size workers by cores (2 per core is plenty: the
 CPU bound, the database is local or a short network hop away) and by memory (~100 MiB each).
 """
 
-import multiprocessing
 import os
 
 bind = os.environ.get("KONTO_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count(), 8)))
+# os.cpu_count(), not multiprocessing.cpu_count(): the same figure without importing multiprocessing at start.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1), 8)))
 worker_class = "sync"
 # Slow clients are the proxy's job (nginx buffers requests and responses); a sync worker
 # should never wait long on a socket.

@@ -3,7 +3,6 @@
 import logging
 from pathlib import Path
 
-from dotenv import load_dotenv
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
@@ -76,7 +75,9 @@ def create_app(test_config=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    if test_config is None:
+    if test_config is None and (ROOT / ".env").is_file():
+        from dotenv import load_dotenv  # noqa: PLC0415 - start-up time: imported only when there is a .env
+
         load_dotenv(ROOT / ".env")
     app.config.from_mapping(konto_config.load(app.instance_path, test_config))
 

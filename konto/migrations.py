@@ -28,8 +28,6 @@ from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
 from peewee import PostgresqlDatabase
-from playhouse.migrate import SchemaMigrator
-from playhouse.migrate import migrate
 
 from konto.addresses import canonical
 from konto.db import database
@@ -72,6 +70,10 @@ def add_column_if_missing(table, name, field):
     """Add a column to an existing table, unless the table is missing (created later from
     the models) or already has it."""
     if table in _tables() and name not in _columns(table):
+        # Imported here: a start with the schema up to date (every start but a deploy's) never needs it.
+        from playhouse.migrate import SchemaMigrator  # noqa: PLC0415 - start-up time, see above
+        from playhouse.migrate import migrate  # noqa: PLC0415
+
         migrate(SchemaMigrator.from_database(database.obj).add_column(table, name, field))
 
 

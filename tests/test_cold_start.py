@@ -3,7 +3,9 @@ before it serves its first page, and that what it leaves for later still works w
 
 Each test runs in a fresh interpreter: this one has every library imported already."""
 
+import multiprocessing
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +23,10 @@ from tests.helpers import make_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _python(script, *args, env=None):
+def _python(script, *args, env=None, clean=False):
+    """Run a script in a fresh interpreter (in the repository, this environment + env; only env if clean)."""
     ran = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, **(env or {})})
+                         timeout=120, env=env if clean else {**os.environ, **(env or {})})
     assert ran.returncode == 0, ran.stderr
     return ran.stdout.splitlines()
 
@@ -137,3 +140,31 @@ def test_url_for_gives_what_it_gives_with_werkzeug_s_own_rules(app, tmp_path, mo
                 theirs = url_for(endpoint, **values, **extra)
             assert ours == theirs, endpoint
 
+
+def test_gunicorn_sizes_its_workers_by_the_cores_without_importing_multiprocessing(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["workers"] == min(2 * multiprocessing.cpu_count(), 8)
+    assert "multiprocessing" not in settings
+
+
+def test_a_dot_env_file_is_read_when_there_is_one_and_python_dotenv_imported_only_then(tmp_path):
+    """create_app() without a test config reads ROOT/.env (the environment wins over it); without
+    the file python-dotenv is not even imported."""
+    (tmp_path / "with").mkdir()
+    (tmp_path / "with" / ".env").write_text("SECRET_KEY=from-the-dot-env-file\nKONTO_BASE_URL=http://dotenv.test\n")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import konto\n"
+        "konto.ROOT = Path(sys.argv[1])\n"
+        "app = konto.create_app()\n"
+        "print(app.config['SECRET_KEY'], app.config['KONTO_BASE_URL'], 'dotenv' in sys.modules)\n"
+    )
+    env = {"DATABASE_URL": database_url(tmp_path), "KONTO_DEMO": "1", "KONTO_BASE_URL": "http://environment.test",
+           "TEMPLATE_CACHE_DIR": str(tmp_path / "templates")}
+    clean = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
+    assert _python(script, str(tmp_path / "with"), env={**clean, **env}, clean=True) == [
+        "from-the-dot-env-file http://environment.test True"]
+    assert _python(script, str(tmp_path), env={**clean, **env, "SECRET_KEY": "from-the-environment"},
+                   clean=True) == ["from-the-environment http://environment.test False"]
