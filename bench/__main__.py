@@ -17,6 +17,10 @@ page; the floor of this stack). Every page is reported × each.
    then peak RSS again.
 5. bench/results.md: the table, the machine and versions. Text below the NOTES marker in an
    existing results.md is kept.
+
+Between runs of this benchmark (which needs a quiet machine), the Python calls per request are
+counted in-process with `python -m bench.profile` (bench/profile.py: cProfile over the Flask test
+client, deterministic, each page against the floor; --top PAGE for where its time goes).
 """
 
 import argparse
