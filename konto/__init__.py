@@ -14,6 +14,7 @@ from konto import auth
 from konto import cli
 from konto import companies
 from konto import config as konto_config
+from konto import cookie_session
 from konto import csrf_tokens
 from konto import db
 from konto import fragments
@@ -80,6 +81,7 @@ def create_app(test_config=None):
 
         load_dotenv(ROOT / ".env")
     app.config.from_mapping(konto_config.load(app.instance_path, test_config))
+    app.session_interface = cookie_session.CookieSessionInterface()  # a cookie verified once per worker
 
     observability.init_app(app)  # first: the request id exists before anything logs
 
