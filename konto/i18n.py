@@ -21,9 +21,11 @@ from babel import dates
 from flask import current_app
 from flask import has_request_context
 from flask import request
+from flask.globals import _cv_app
 from flask_babel import get_locale
-from flask_login import current_user
 from markupsafe import Markup
+
+from konto.sessions import request_user
 
 # The languages the UI is translated into, with their names in themselves (the switch shows
 # each in its own language).
@@ -42,17 +44,33 @@ def select_locale():
     """Flask-Babel's locale selector (see the module's docstring for the order)."""
     if not has_request_context():
         return DEFAULT
-    user = current_user
+    user = request_user()
     if user and user.is_authenticated and language_or_none(getattr(user, "language", None)):
         return user.language
-    chosen = language_or_none(request.cookies.get(COOKIE))
+    req = request._get_current_object()
+    chosen = language_or_none(req.cookies.get(COOKIE))
     if chosen:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+    return req.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def request_locale():
+    """flask_babel.get_locale(), the same Locale (None outside an app context): once Flask-Babel
+    has chosen it for this context, read where it keeps it (`g._flask_babel.babel_locale`,
+    Flask-Babel 4, pinned; force_locale sets it there too) instead of through its three proxies
+    (tests/test_i18n.py compares the two inside and outside requests and force_locale)."""
+    app_context = _cv_app.get(None)
+    if app_context is not None:
+        babel = app_context.g.__dict__.get("_flask_babel")
+        if babel is not None:
+            locale = babel.__dict__.get("babel_locale")
+            if locale is not None:
+                return locale
+    return get_locale()
 
 
 def current_language():
-    locale = get_locale()
+    locale = request_locale()
     return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
 
 

@@ -18,11 +18,12 @@ from babel import support
 from flask import g
 from flask import request
 from flask.globals import _cv_app
-from flask_babel import get_locale
 from flask_babel import get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
+
+from konto.i18n import request_locale
 
 
 @lru_cache(maxsize=16)
@@ -31,15 +32,16 @@ def _wtforms_catalogue(locale):
 
 
 def _hand_out_wtforms_catalogue():
-    if request.endpoint != "static":
+    req = request._get_current_object()
+    if req.endpoint != "static":
         # flask_wtf.i18n looks here first, before loading the catalogue itself.
-        request.wtforms_translations = _wtforms_catalogue(str(get_locale()))
+        req.wtforms_translations = _wtforms_catalogue(str(request_locale()))
 
 
 def _translations():
     # Kept with its locale: flask_babel.force_locale (an e-mail in its recipient's language)
     # changes the locale within a request.
-    locale = get_locale()
+    locale = request_locale()
     cached = g.get("_konto_translations")
     if cached is None or cached[0] is not locale:
         cached = g._konto_translations = (locale, get_translations())

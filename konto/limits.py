@@ -298,7 +298,8 @@ def _skip_unlimited_reads(app, limiter):
     )
 
     def unlimited_read():
-        return request.method in READS and request.endpoint not in counted_on_reads
+        req = request._get_current_object()
+        return req.method in READS and req.endpoint not in counted_on_reads
 
     # Flask-Limiter's own request filter (asked by the view decorators and by its hook)…
     limiter.request_filter(unlimited_read)

@@ -94,16 +94,18 @@ def _install_request_log():
 
 
 def _start():
-    g.request_started = time.perf_counter()
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+    globals_ = g._get_current_object()
+    globals_.request_started = time.perf_counter()
+    incoming = request._get_current_object().headers.get(REQUEST_ID_HEADER, "")
+    globals_.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
 
 
-def _loggable_path():
+def _loggable_path(req=None):
     """The path, with the secret of a link (activation, reset, e-mail change) left out."""
-    if request.url_rule is not None and "token" in (request.view_args or {}):
-        return request.url_rule.rule  # /aktywacja/<token>
-    return request.path
+    req = req or request._get_current_object()
+    if req.url_rule is not None and "token" in (req.view_args or {}):
+        return req.url_rule.rule  # /aktywacja/<token>
+    return req.path
 
 
 def log_exception(app, exc_info):
@@ -117,20 +119,22 @@ def log_exception(app, exc_info):
 
 
 def _finish(response):
-    request_id = getattr(g, "request_id", None)
+    kept = g._get_current_object().__dict__
+    request_id = kept.get("request_id")
     if request_id is None:  # a request that failed before before_request ran
         return response
     response.headers[REQUEST_ID_HEADER] = request_id
-    if request.endpoint == "static":
+    req = request._get_current_object()
+    if req.endpoint == "static":
         return response
     fields = {
         "request_id": request_id,
-        "method": request.method,
-        "path": _loggable_path(),
+        "method": req.method,
+        "path": _loggable_path(req),
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+        "duration_ms": round((time.perf_counter() - kept["request_started"]) * 1000, 2),
     }
-    user = g.get("_login_user")  # set by Flask-Login only when the view looked at the user
+    user = kept.get("_login_user")  # set by Flask-Login only when the view looked at the user
     if user is not None and getattr(user, "is_authenticated", False):
         fields["user_id"] = user.id
     _write_request_line(fields)

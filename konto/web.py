@@ -8,7 +8,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
@@ -24,6 +23,7 @@ from konto.htmx import render
 from konto.registry.base import OTHER
 from konto.registry.base import SOURCE_LABELS
 from konto.sessions import login_manager
+from konto.sessions import request_user
 
 # What a company is when the registry names no legal form (the white list says only this much).
 KIND_LABELS = {
@@ -92,7 +92,7 @@ def security_headers(response):
     wanted = list(SECURITY_HEADERS)
     if current_app.config["KONTO_HTTPS"]:
         wanted.append(HSTS)
-    if request.endpoint != "static":
+    if request._get_current_object().endpoint != "static":
         wanted.append(NO_STORE)
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     if "vary" in present:
@@ -139,9 +139,10 @@ class IdConverter(IntegerConverter):
 def refuse_nul():
     """No field, path or parameter of ours means a NUL character, and PostgreSQL cannot store or
     compare one: a request carrying one is refused (400) before anything reads it."""
-    values = [request.path, *request.args.values()]
-    if request.method == "POST":
-        values.extend(request.form.values())
+    req = request._get_current_object()
+    values = [req.path, *req.args.values()]
+    if req.method == "POST":
+        values.extend(req.form.values())
     if any("\x00" in value for value in values):
         abort(400)
 
@@ -195,9 +196,8 @@ def unauthorized():
 def _refuse_nameless_fields():
     """A multipart part whose name cannot be read (e.g. a bare CR) becomes a None key, which
     Flask-WTF's CSRF check cannot handle (a 500): refuse such a body before it runs."""
-    if request.method == "POST" and request.mimetype == "multipart/form-data" and (
-        None in request.form or None in request.files
-    ):
+    req = request._get_current_object()
+    if req.method == "POST" and req.mimetype == "multipart/form-data" and (None in req.form or None in req.files):
         abort(400)
 
 
@@ -225,8 +225,9 @@ def init_app(app):
     @app.context_processor
     def topbar():
         company = None
-        if current_user.is_authenticated and current_user.active_company_id:
-            company = current_user.active_company
+        user = request_user()
+        if user.is_authenticated and user.active_company_id:
+            company = user.active_company
         return {
             "active_company": company,
             "source_labels": SOURCE_LABELS,

@@ -52,11 +52,12 @@ def _missing_documents(user):
 @bp.before_app_request
 def _require_current_documents():
     """After a new version of the terms or privacy notice, ask for acceptance before anything else."""
-    if not current_user.is_authenticated or request.endpoint in _DOCUMENTS_EXEMPT:
+    user = sessions.request_user()
+    if not user.is_authenticated or request.endpoint in _DOCUMENTS_EXEMPT:
         return None
     if session.get(_DOCUMENTS_OK) == _documents_key():
         return None
-    if _missing_documents(current_user):
+    if _missing_documents(user):
         return redirect(url_for("account.accept_documents", next=request.path if request.method == "GET" else None))
     session[_DOCUMENTS_OK] = _documents_key()
     return None

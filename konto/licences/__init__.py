@@ -40,7 +40,8 @@ def init_app(app):
 
     def _upload_limit():
         # Before CSRF protection reads the form: only the claim's upload may be bigger.
-        if request.endpoint in views.CLAIM_ENDPOINTS and request.method == "POST":
-            request.max_content_length = views.upload_limit(app)
+        req = request._get_current_object()
+        if req.endpoint in views.CLAIM_ENDPOINTS and req.method == "POST":
+            req.max_content_length = views.upload_limit(app)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)

@@ -17,9 +17,9 @@ from flask import make_response
 from flask import redirect
 from flask import request
 from flask import url_for
-from flask_login import current_user
 
 from konto.htmx import is_htmx
+from konto.sessions import request_user
 
 bp = Blueprint("twostep", __name__)
 
@@ -35,10 +35,11 @@ ENROLMENT_OPEN = {
 @bp.before_app_request
 def _require_two_step():
     """A company of the user requires two-step sign-in and it is off: turn it on first."""
-    if not current_user.is_authenticated or current_user.two_step_at is not None:
+    user = request_user()
+    if not user.is_authenticated or user.two_step_at is not None:
         return None
     # two_step_required: read with the session (konto.sessions), no query of its own.
-    if request.endpoint in ENROLMENT_OPEN or not current_user.two_step_required:
+    if request.endpoint in ENROLMENT_OPEN or not user.two_step_required:
         return None
     target = url_for("twostep.overview")
     if is_htmx():

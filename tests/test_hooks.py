@@ -1,0 +1,70 @@
+"""What every request runs outside its page (issue 16's "hooks"): each shortcut gives what the
+plain path gives, on every kind of request."""
+
+import pytest
+from flask import g
+from flask_babel import force_locale
+from flask_babel import get_locale
+from flask_login import current_user
+
+from konto.i18n import request_locale
+from konto.sessions import request_user
+from tests.helpers import Journey
+
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+@pytest.fixture
+def seen(app):
+    """What request_user() and request_locale() gave against Flask-Login's current_user and
+    Flask-Babel's get_locale(), at the start of each request, after its view and at its end."""
+    seen = []
+
+    def compare(moment):
+        seen.append((moment, request_user() is current_user._get_current_object(), request_locale() is get_locale()))
+
+    def first():
+        compare("first")
+
+    app.before_request_funcs.setdefault(None, []).insert(0, first)
+
+    @app.after_request
+    def after(response):
+        compare("after")
+        with force_locale("en"):  # an e-mail in its recipient's language, inside a request
+            seen.append(("forced", True, request_locale() is get_locale() and str(request_locale()) == "en"))
+        compare("after force_locale")
+        return response
+
+    return seen
+
+
+def test_request_user_and_locale_are_flask_logins_and_flask_babels_on_every_request(app, client, seen):
+    journey = Journey(client)
+    client.get("/logowanie")
+    client.get("/logowanie", headers=ENGLISH)
+    journey.signed_up()
+    client.get("/panel")
+    client.get("/panel", headers=ENGLISH)
+    client.post("/jezyk", data={"lang": "en", "next": "/panel"})
+    assert 'lang="en"' in client.get("/panel").text
+    journey.logout()
+    client.get("/panel")
+    client.get("/nie-ma-takiej-strony")
+    assert len(seen) > 30
+    assert all(same_user and same_locale for _moment, same_user, same_locale in seen), seen
+
+
+def test_request_user_is_the_loaded_user_or_the_anonymous_one_and_none_outside_a_request(app, client):
+    assert request_user() is None and request_locale() is None is get_locale()  # no app, no request
+    with app.app_context():
+        assert request_user() is None and request_locale() is get_locale() and str(get_locale()) == "pl"
+        g._login_user = "left by someone"  # an app context's g is not a request's user
+        assert request_user() is None
+    with app.test_request_context("/"):
+        user = request_user()
+        assert user is current_user._get_current_object() and not user.is_authenticated
+        assert request_user() is user
+        assert request_locale() is get_locale() and str(request_locale()) == "pl"
+    with app.test_request_context("/", headers=ENGLISH):
+        assert str(request_locale()) == "en"
