@@ -6,12 +6,20 @@ PostgreSQL uses a pool: a request checks a connection out and gives it back at t
 so a worker holds none between requests.
 """
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import request
 from peewee import DatabaseProxy
+from peewee import DateTimeField
+from peewee import Field
+from peewee import FieldAccessor
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import ModelCursorWrapper
 from peewee import SqliteDatabase
 from peewee import Value
+from peewee import _StringField
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
@@ -61,6 +69,126 @@ def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 
 
+# Values a field's adapt() gives back as they are (peewee 4.5, pinned): converting them is a no-op.
+_UNCHANGED_BY = {
+    _StringField.adapt: str,
+    IntegerField.adapt: int,  # int(x) is x for an int
+    DateTimeField.adapt: datetime,
+}
+
+
+def _value_reader(converter):
+    """(field whose adapt() is a no-op for the type, the type) when the converter is peewee's
+    python_value of such a field (directly, or through a foreign key), else None."""
+    field = getattr(converter, "__self__", None)
+    function = getattr(converter, "__func__", None)
+    if isinstance(field, ForeignKeyField) and function is ForeignKeyField.python_value:
+        field = field.rel_field
+        function = getattr(field.python_value, "__func__", None)
+    if not isinstance(field, Field) or function is not Field.python_value:
+        return None
+    unchanged = _UNCHANGED_BY.get(getattr(type(field).adapt, "__func__", type(field).adapt))
+    return (field, unchanged) if unchanged is not None else None
+
+
+_DATA, _SET = "data", "set"
+
+
+def _descriptor(cls, name):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def row_builder(wrapper):
+    """The row builder of an initialized peewee cursor wrapper: for a model query with joins
+    (ModelCursorWrapper), its process_row done with fewer calls and the same result: each
+    plain field's value written into the instance's data (what FieldAccessor.__set__ does; the
+    dirty marks it also leaves are cleared at the end anyway), a converter skipped where it
+    would give the value back unchanged (a str for a text field, an int for an integer or a key,
+    a datetime for a date-time field, None for any field); the joins linked as peewee links
+    them. Any other wrapper: its own process_row. tests/test_prebuilt_select.py compares the
+    instances, their data, links and dirty marks with peewee's, on SQLite and PostgreSQL."""
+    if type(wrapper) is not ModelCursorWrapper:
+        return wrapper.process_row
+    constructors = [(key, construct, is_model) for key, construct, is_model in wrapper._constructor_list]
+    position = {key: i for i, (key, _construct, _is_model) in enumerate(constructors)}
+    root = position[wrapper.model]
+    flags = {}  # every key a column or a join names -> its index in set_keys
+    columns = []
+    for idx, key, column, converter in wrapper._row_spec:
+        flag = flags.setdefault(key, len(flags))
+        target = position.get(key, root)
+        construct, is_model = constructors[target][1], constructors[target][2]
+        # How the value is set: into the model's data (a plain field: what FieldAccessor.__set__
+        # does), as peewee sets it otherwise (setattr: an alias, a foreign key…; an item of a dict).
+        descriptor = _descriptor(construct, column) if is_model else None
+        if type(descriptor) is FieldAccessor:
+            into, name = _DATA, descriptor.name
+        else:
+            into, name = _SET, column
+        reader = _value_reader(converter) if converter is not None else None
+        columns.append((idx, flag, target, into, name, converter, reader[1] if reader else None))
+    joins = []
+    for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
+        reachable = wrapper._dest_reachable.get(dest)
+        joins.append((
+            position.get(src), flags.setdefault(src, len(flags)), attr, position.get(dest),
+            dest in position, flags.setdefault(dest, len(flags)), dest in wrapper._dest_reachable,
+            [flags.setdefault(key, len(flags)) for key in (reachable or ())], is_dict, is_outer, is_fk,
+        ))
+    models = [i for i, (_key, _construct, is_model) in enumerate(constructors) if is_model]
+    nflags = len(flags)
+
+    def build(row):
+        objects = [construct(__no_default__=True) if is_model else construct()
+                   for _key, construct, is_model in constructors]
+        set_keys = [False] * nflags
+        for idx, flag, target, into, name, converter, unchanged in columns:
+            value = row[idx]
+            if value is not None:
+                set_keys[flag] = True
+                if converter is not None and type(value) is not unchanged:
+                    value = converter(value)
+            elif converter is not None and unchanged is None:
+                value = converter(value)
+            instance = objects[target]
+            if into is _DATA:
+                instance.__data__[name] = value
+            elif isinstance(instance, dict):
+                instance[name] = value
+            else:
+                setattr(instance, name, value)
+        for join in joins:
+            src, src_flag, attr, dest, dest_known, dest_flag, dest_reachable, reachable, is_dict, is_outer, is_fk = join
+            instance = objects[src] if src is not None else None
+            joined = objects[dest] if dest is not None else None
+            if joined is None and not dest_known:
+                continue
+            assign = False
+            if not set_keys[dest_flag] and dest_reachable:
+                assign = any(set_keys[flag] for flag in reachable)
+            if not set_keys[dest_flag] and not assign:
+                if is_outer:
+                    joined = None
+                else:
+                    continue
+            if not set_keys[src_flag] and not set_keys[dest_flag] and is_outer:
+                continue
+            if is_dict:
+                instance[attr] = joined
+            elif is_fk and joined is None:
+                instance.__rel__[attr] = None
+            else:
+                setattr(instance, attr, joined)
+        for i in models:
+            objects[i]._dirty.clear()
+        return objects[root]
+
+    return build
+
+
 class PrebuiltSelect:
     """A SELECT on the hot path whose SQL and row building peewee works out once per kind of
     database, not per call.
@@ -106,7 +234,7 @@ class PrebuiltSelect:
             # first row); the wrapper, now only a row builder, is kept for every later call.
             wrapper = query._get_cursor_wrapper(cursor)
             wrapper.initialize()
-            rows_of = compiled[4] = wrapper.process_row
+            rows_of = compiled[4] = row_builder(wrapper)
         return [rows_of(row) for row in cursor.fetchall()]
 
 

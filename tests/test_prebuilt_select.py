@@ -97,12 +97,15 @@ EXAMPLES = {
 
 
 def snapshot(value):
-    """A model instance as plain data: its class, field values and the models joined to it."""
+    """A model instance as plain data: its class, field values (each with its type: True is not
+    1), the models joined to it, its other attributes (a query's aliases) and its dirty marks."""
     if not isinstance(value, Model):
-        return value
+        return (type(value).__name__, value)
     joined = {name: snapshot(other) for name, other in value.__rel__.items()}
-    joined.update({name: snapshot(other) for name, other in vars(value).items() if isinstance(other, Model)})
-    return (type(value).__name__, dict(value.__data__), joined)
+    joined.update({name: snapshot(other) for name, other in vars(value).items()
+                   if name not in ("__data__", "__rel__", "_dirty")})
+    data = {name: (type(field_value).__name__, field_value) for name, field_value in value.__data__.items()}
+    return (type(value).__name__, data, joined, sorted(value._dirty))
 
 
 def test_every_prebuilt_select_has_examples():
