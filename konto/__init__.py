@@ -89,7 +89,7 @@ def create_app(test_config=None):
     migrations.create_schema()
     mail.init_app(app)
     csrf.init_app(app)
-    csrf_tokens.init_app(app)  # the templates' csrf_token(), signed once per session
+    csrf_tokens.init_app(app, csrf)  # the templates' csrf_token(), signed once per session; its hook
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     sessions.login_manager.init_app(app)

@@ -4,6 +4,7 @@ same on every page, and validation is Flask-WTF's, unchanged."""
 import re
 
 from flask import g
+from flask import render_template_string
 from flask import session
 
 from konto import create_app
@@ -103,3 +104,34 @@ def test_with_a_time_limit_every_request_signs_anew(tmp_path):
     assert one_token(client)
     assert csrf_tokens._signed == {}
     database.close()
+
+
+def test_the_templates_csrf_token_is_the_kept_one(csrf_app):
+    """Flask-WTF's context processor (its own generate_csrf over the templates' globals) is out."""
+    with csrf_app.test_request_context():
+        page = render_template_string("{{ csrf_token.__module__ }}.{{ csrf_token.__name__ }} {{ csrf_meta_tag() }}")
+        assert page.startswith("konto.csrf_tokens.csrf_token ")
+        assert f'<meta name="csrf-token" content="{g.csrf_token}">' in page  # the same token, signed once
+
+
+def test_csrf_protection_runs_in_its_place_for_the_methods_it_checks(csrf_app):
+    """CSRFProtect's hook is ours at the same position: the same checks for POST, PUT, PATCH and
+    DELETE (refused without a token, exempt blueprints exempt), nothing for the other methods;
+    WTF_CSRF_ENABLED still read on every request."""
+    assert all(f.__module__ != "flask_wtf.csrf" for f in csrf_app.before_request_funcs[None])
+    assert all(f.__module__ != "flask_wtf.csrf" for f in csrf_app.template_context_processors[None])
+    hooks = [f.__qualname__ for f in csrf_app.before_request_funcs[None]]
+    assert hooks.index("init_app.<locals>.csrf_protect") < hooks.index("refuse_nul")
+    assert hooks.index("_refuse_nameless_fields") < hooks.index("init_app.<locals>.csrf_protect")
+    client = csrf_app.test_client()
+    response = client.post("/wyloguj")
+    assert response.status_code == 400 and "Formularz wygasł" in response.text
+    for method in ("PUT", "PATCH", "DELETE"):  # no route takes them here: no endpoint, nothing to check
+        assert client.open("/wyloguj", method=method).status_code == 405, method
+    for method in ("GET", "HEAD", "OPTIONS"):
+        assert client.open("/logowanie", method=method).status_code == 200, method
+    # The OAuth endpoints (for programs, no cookies) are exempt: refused by OAuth, not by CSRF.
+    response = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"})
+    assert response.status_code == 400 and response.is_json
+    csrf_app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/wyloguj").status_code in (302, 303)
