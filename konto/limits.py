@@ -28,12 +28,14 @@ worker and process on it counts together; `redis://host:6379/0` works too. `memo
 per process: with several workers, each would allow the whole limit.
 """
 
+import functools
 import hashlib
 import time
 
 from flask import current_app
 from flask import request
 from flask import url_for
+from flask.globals import _cv_request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter import RateLimitExceeded
@@ -314,6 +316,33 @@ def _skip_unlimited_reads(app, limiter):
     hooks[:] = [check_limits if hook == check else hook for hook in hooks]
 
 
+def _skip_untouched_contexts(app, limiter):
+    """Flask-Limiter's after_request hook (conditional deductions, headers) and its teardown (the
+    request's limits context reset) only read that context, which it creates on a request's first
+    look at a limit: a request none of its limits looked at (a page, see _skip_unlimited_reads)
+    has none, and both would create an empty one to find nothing in it. They are not called for
+    such a request. Their functions are Flask-Limiter 4.1's (pinned); not found, init fails."""
+    after = app.after_request_funcs.setdefault(None, [])
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    inject = next(i for i, f in enumerate(after) if isinstance(f, functools.partial) and f.args == (limiter,)
+                  and f.func is Limiter._Limiter__inject_headers)
+    release = next(i for i, f in enumerate(teardown) if getattr(f, "__self__", None) is limiter
+                   and getattr(f, "__func__", None) is Limiter._Limiter__release_context)
+    inject_headers, release_context = after[inject], teardown[release]
+
+    def touched():
+        return hasattr(_cv_request.get(), "_limiter_request_context")
+
+    def limits_after_request(response):
+        return inject_headers(response) if touched() else response
+
+    def limits_teardown(exc=None):
+        if touched():
+            release_context(exc)
+
+    after[inject], teardown[release] = limits_after_request, limits_teardown
+
+
 def init_app(app):
     """One Limiter per app (tests build many apps), wrapped around the views in LIMITS."""
     limiter = Limiter(
@@ -329,6 +358,7 @@ def init_app(app):
     if not app.config["RATELIMIT_ENABLED"]:
         return
     _skip_unlimited_reads(app, limiter)
+    _skip_untouched_contexts(app, limiter)
     wrapped = {}
     for name, (_default, key, endpoints, counts) in LIMITS.items():
         for endpoint in endpoints:
