@@ -16,7 +16,11 @@ Only sessions whose values are all immutable (str, int, float, bool, None) are r
 list or dict value could be changed in place by one request and be seen by the next; such a
 session is verified every time. Each request gets its own session object (a copy of the data),
 so what a request changes is only ever saved through its own response's cookie.
-tests/test_cookie_session.py compares it with Flask's interface, cookie for cookie.
+
+Saving: a response whose session sets no cookie (most: nothing changed) only gets `Cookie` added
+to its Vary header when the session was read; that is written directly when the Vary header is
+our usual "HX-Request" (konto.web.security_headers), instead of parsing it into a set and back.
+tests/test_cookie_session.py compares both ways with Flask's interface, header for header.
 """
 
 import threading
@@ -53,6 +57,18 @@ class CookieSessionInterface(SecureCookieSessionInterface):
                     self._by_keys.clear()
                 kept = self._by_keys[keys] = (super().get_signing_serializer(app), {})
         return kept
+
+    def save_session(self, app, session, response):
+        if session.modified or (session and self.should_set_cookie(app, session)):
+            return super().save_session(app, session, response)
+        # Nothing to set or delete: Flask only adds "Vary: Cookie" when the session was read.
+        if session.accessed:
+            headers = response.headers
+            if headers.get("Vary") == "HX-Request":  # what response.vary.add("Cookie") writes then
+                headers["Vary"] = "HX-Request, Cookie"
+            else:
+                response.vary.add("Cookie")
+        return None
 
     def get_signing_serializer(self, app):
         return self._signing(app)[0]

@@ -1,6 +1,7 @@
 """The cookie session with verified values remembered (konto.cookie_session): for every cookie,
 the session Flask's own interface opens, on the first request and on every later one."""
 
+import re
 import time
 
 import pytest
@@ -123,3 +124,53 @@ def test_the_app_uses_it_and_a_journey_keeps_working(app):
         assert client.get("/panel").status_code == 200
     journey.logout()
     assert client.get("/panel").status_code == 302
+
+
+def sessions_in_every_state(interface, app, cookie):
+    """(name, session) for each state a request can leave its session in."""
+    def fresh():
+        return opened(interface, app, cookie)
+
+    untouched = fresh()
+    read = fresh()
+    changed = fresh()
+    changed["csrf_token"] = "new"
+    cleared = fresh()
+    cleared.clear()
+    permanent = fresh()
+    permanent.permanent = True  # a permanent session is re-sent on every request (SESSION_REFRESH_EACH_REQUEST)
+    empty_read = interface.session_class()
+    for session in (read, changed, cleared, permanent, empty_read):
+        session.accessed = True  # what reading it through flask.session does
+    return [("untouched", untouched), ("read", read), ("changed", changed), ("cleared", cleared),
+            ("permanent", permanent), ("empty, read", empty_read), ("empty", interface.session_class())]
+
+
+def test_saving_gives_the_headers_flask_gives(app, monkeypatch):
+    """Every state of the session, whatever Vary the response had: the same headers, the same cookie."""
+    cookie = signed(app, {"_user_id": "k", "csrf_token": "c"})
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)  # both sign in the same second
+
+    def comparable_headers(headers):  # a permanent cookie's Expires is from the wall clock
+        return [(name, re.sub(r"Expires=[^;]+", "Expires=…", value)) for name, value in headers.to_wsgi_list()]
+
+    varies = [[], ["HX-Request"], ["Accept-Language"], ["HX-Request", "Accept-Language"], ["hx-request"],
+              ["HX-Request, Cookie"], ["Cookie"]]
+    ours, flasks = CookieSessionInterface(), SecureCookieSessionInterface()
+    compared = 0
+    for vary in varies:
+        for (name, our_session), (_name, flask_session) in zip(
+            sessions_in_every_state(ours, app, cookie), sessions_in_every_state(flasks, app, cookie), strict=True
+        ):
+            responses = []
+            for interface, session in ((ours, our_session), (flasks, flask_session)):
+                response = app.response_class("page")
+                for value in vary:
+                    response.headers.add("Vary", value)
+                with app.test_request_context():
+                    interface.save_session(app, session, response)
+                responses.append(comparable_headers(response.headers))
+            assert responses[0] == responses[1], (name, vary)
+            compared += 1
+    assert compared == 49
