@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import Headers
 from werkzeug.routing import IntegerConverter
 
 from konto import documents
@@ -83,6 +84,20 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 NO_STORE = ("Cache-Control", "no-store")
 
 
+def _append_ours(headers, pairs):
+    """headers.extend(pairs) for our own constant pairs (str names and values without line
+    breaks, which Werkzeug's Headers.add would check one by one): appended to the list Werkzeug's
+    Headers keeps them in (`_list`, Werkzeug 3.1, pinned); any other kind of headers, extended.
+    tests/test_web.py: the same headers as extend, and Werkzeug accepts each pair."""
+    if type(headers) is Headers:
+        headers._list.extend(pairs)
+    else:
+        headers.extend(pairs)
+
+
+_VARY_HX = ("Vary", "HX-Request")
+
+
 def security_headers(response):
     """The security headers, Cache-Control and Vary: HX-Request, each unless already there, in
     one pass over the response's headers (what a `setdefault` per header and `response.vary.add`
@@ -94,10 +109,11 @@ def security_headers(response):
         wanted.append(HSTS)
     if request._get_current_object().endpoint != "static":
         wanted.append(NO_STORE)
-    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     if "vary" in present:
+        _append_ours(headers, [(name, value) for name, value in wanted if name.lower() not in present])
         return add_vary(response)  # merged into the view's own Vary
-    headers.add("Vary", "HX-Request")
+    wanted.append(_VARY_HX)
+    _append_ours(headers, [(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
 
@@ -140,7 +156,9 @@ def refuse_nul():
     """No field, path or parameter of ours means a NUL character, and PostgreSQL cannot store or
     compare one: a request carrying one is refused (400) before anything reads it."""
     req = request._get_current_object()
-    values = [req.path, *req.args.values()]
+    values = [req.path]
+    if req.query_string:  # no query string, no arguments (not parsed for nothing)
+        values.extend(req.args.values())
     if req.method == "POST":
         values.extend(req.form.values())
     if any("\x00" in value for value in values):

@@ -457,3 +457,33 @@ def test_templates_compiled_once_are_loaded_by_the_next_start(tmp_path, monkeypa
     token = re.compile(r'(value=|"X-CSRFToken": )"[^"]*"')
     assert token.sub("", again) == token.sub("", page)
     database.close()
+
+
+def test_our_headers_appended_directly_are_what_werkzeug_would_add():
+    """konto.web._append_ours: Werkzeug's Headers.add accepts every pair we append without its
+    checks, and the result is what extend gives (for Headers, and for any other kind)."""
+    from werkzeug.datastructures import EnvironHeaders  # noqa: PLC0415
+    from werkzeug.datastructures import Headers  # noqa: PLC0415
+
+    from konto.web import _VARY_HX  # noqa: PLC0415
+    from konto.web import HSTS  # noqa: PLC0415
+    from konto.web import NO_STORE  # noqa: PLC0415
+    from konto.web import SECURITY_HEADERS  # noqa: PLC0415
+    from konto.web import _append_ours  # noqa: PLC0415
+
+    pairs = [*SECURITY_HEADERS, HSTS, NO_STORE, _VARY_HX]
+    checked, direct = Headers([("Content-Type", "text/html")]), Headers([("Content-Type", "text/html")])
+    for name, value in pairs:
+        checked.add(name, value)  # raises on anything Werkzeug would refuse
+    _append_ours(direct, pairs)
+    assert list(direct.items()) == list(checked.items()) and direct == checked
+    assert direct.get("vary") == "HX-Request" and direct.getlist("X-Frame-Options") == ["DENY"]
+
+    class Other(Headers):
+        pass
+
+    other = Other()
+    _append_ours(other, pairs)
+    assert list(other.items()) == pairs
+    with pytest.raises(TypeError):  # read-only headers are not written behind their back
+        _append_ours(EnvironHeaders({}), pairs)
