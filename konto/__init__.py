@@ -90,9 +90,9 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
     csrf_tokens.init_app(app, csrf)  # the templates' csrf_token(), signed once per session; its hook
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.request_locale_selector)
     i18n.init_app(app)
-    sessions.login_manager.init_app(app)
+    sessions.init_app(app)  # Flask-Login
     registry.init_app(app)
     web.init_app(app)
     # Templates compiled once, kept for the next start (cold start: the first pages' templates are

@@ -54,6 +54,20 @@ def select_locale():
     return req.accept_languages.best_match(LANGUAGES) or DEFAULT
 
 
+# The UI's languages as babel Locales, parsed once: Flask-Babel's get_locale() parses what the
+# selector returns (Locale.parse), and takes a Locale as it is. (A Locale is not changed by use.)
+_LOCALES = {}
+
+
+def request_locale_selector():
+    """Flask-Babel's locale selector: select_locale()'s language as its Locale, parsed once."""
+    language = select_locale()
+    locale = _LOCALES.get(language)
+    if locale is None:
+        locale = _LOCALES[language] = Locale.parse(language)
+    return locale
+
+
 def request_locale():
     """flask_babel.get_locale(), the same Locale (None outside an app context): once Flask-Babel
     has chosen it for this context, read where it keeps it (`g._flask_babel.babel_locale`,

@@ -89,6 +89,19 @@ def request_user():
     return flask_login.current_user._get_current_object()
 
 
+def _user_context():
+    """The templates' current_user (Flask-Login's context processor's, found once)."""
+    return {"current_user": request_user()}
+
+
+def init_app(app):
+    """Flask-Login on the app; its context processor (the templates' current_user) is ours,
+    giving the same user with one look-up (tests/test_hooks.py)."""
+    login_manager.init_app(app)
+    processors = app.template_context_processors[None]
+    processors[processors.index(flask_login.utils._user_context_processor)] = _user_context
+
+
 @login_manager.user_loader
 def load_user(key):
     """The user of a live session key, or None (expired, ended, or unknown)."""

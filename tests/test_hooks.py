@@ -16,12 +16,17 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 @pytest.fixture
 def seen(app):
-    """What request_user() and request_locale() gave against Flask-Login's current_user and
-    Flask-Babel's get_locale(), at the start of each request, after its view and at its end."""
+    """What request_user() (and the templates' current_user) and request_locale() gave against
+    Flask-Login's current_user and Flask-Babel's get_locale(), at the start of each request and
+    after its view."""
     seen = []
 
     def compare(moment):
-        seen.append((moment, request_user() is current_user._get_current_object(), request_locale() is get_locale()))
+        template_context = {}
+        app.update_template_context(template_context)  # the templates' current_user too
+        user = current_user._get_current_object()
+        same_user = request_user() is user and template_context["current_user"] is user
+        seen.append((moment, same_user, request_locale() is get_locale()))
 
     def first():
         compare("first")
@@ -68,3 +73,16 @@ def test_request_user_is_the_loaded_user_or_the_anonymous_one_and_none_outside_a
         assert request_locale() is get_locale() and str(request_locale()) == "pl"
     with app.test_request_context("/", headers=ENGLISH):
         assert str(request_locale()) == "en"
+
+
+def test_the_locale_selector_gives_the_selected_language_parsed_once(app):
+    from babel import Locale  # noqa: PLC0415
+
+    from konto.i18n import request_locale_selector  # noqa: PLC0415
+    from konto.i18n import select_locale  # noqa: PLC0415
+
+    for headers in ({}, ENGLISH, {"Accept-Language": "de"}, {"Cookie": "konto_lang=en"}):
+        with app.test_request_context("/", headers=headers):
+            chosen = request_locale_selector()
+            assert chosen == Locale.parse(select_locale()) and str(chosen) == select_locale()
+            assert request_locale_selector() is chosen and get_locale() is chosen
