@@ -22,7 +22,6 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 
 from konto.flows import invitations as flow
 from konto.flows import members
@@ -30,6 +29,7 @@ from konto.forms import EmptyForm
 from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.models import Invitation
+from konto.sessions import login_required
 
 bp = Blueprint("invitations", __name__)
 

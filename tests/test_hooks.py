@@ -86,3 +86,36 @@ def test_the_locale_selector_gives_the_selected_language_parsed_once(app):
             chosen = request_locale_selector()
             assert chosen == Locale.parse(select_locale()) and str(chosen) == select_locale()
             assert request_locale_selector() is chosen and get_locale() is chosen
+
+
+def test_login_required_answers_as_flask_logins(app, client):
+    """konto.sessions.login_required against flask_login.login_required, on twin views."""
+    import flask_login  # noqa: PLC0415
+
+    from konto.sessions import login_required  # noqa: PLC0415
+
+    def view():
+        return f"page of {getattr(current_user, 'email', 'a visitor')}"
+
+    methods = ["GET", "POST", "OPTIONS"]
+    app.add_url_rule("/test/ours", "test_ours", login_required(view), methods=methods)
+    app.add_url_rule("/test/theirs", "test_theirs", flask_login.login_required(view), methods=methods)
+
+    def both(method, **kwargs):
+        answers = []
+        for which in ("ours", "theirs"):
+            response = client.open(f"/test/{which}", method=method, **kwargs)
+            answers.append((response.status_code, response.headers.get("Location", "").replace(which, "…"),
+                            response.headers.get("HX-Redirect", "").replace(which, "…"),
+                            response.text.replace(which, "…")))
+        assert answers[0] == answers[1], (method, kwargs, answers)
+        return answers[0]
+
+    assert both("GET")[0] == 302 and both("GET", headers={"HX-Request": "true"})[0] == 401
+    assert both("POST")[0] == 302 and both("OPTIONS") == (200, "", "", "page of a visitor")
+    app.config["LOGIN_DISABLED"] = True
+    assert both("GET") == (200, "", "", "page of a visitor")
+    app.config["LOGIN_DISABLED"] = False
+    Journey(client).signed_up()
+    assert both("GET") == (200, "", "", "page of anna@example.com")
+    assert both("GET", headers={"HX-Request": "true"})[0] == 200

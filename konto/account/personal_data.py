@@ -10,7 +10,6 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 
 from konto import documents
 from konto import sessions
@@ -27,6 +26,7 @@ from konto.htmx import render
 from konto.htmx import render_form
 from konto.links import safe_next
 from konto.models import Consent
+from konto.sessions import login_required
 
 _DOCUMENTS_OK = "documents_ok"
 _REQUIRED_DOCUMENTS = (documents.TERMS, documents.PRIVACY)

@@ -4,7 +4,6 @@ from flask import abort
 from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 
 from konto import audit
 from konto import sessions
@@ -15,6 +14,7 @@ from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.models import AuditEvent
 from konto.models import UserSession
+from konto.sessions import login_required
 
 
 @bp.route("/konto/sesje")

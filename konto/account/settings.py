@@ -12,7 +12,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_login import login_required
 from werkzeug.exceptions import HTTPException
 
 from konto.account import bp
@@ -34,6 +33,7 @@ from konto.htmx import render_form
 from konto.links import safe_next
 from konto.models import Company
 from konto.models import Membership
+from konto.sessions import login_required
 
 _REAUTH_AT = "reauth_at"
 

@@ -10,7 +10,8 @@ to the database is in `konto.flows.companies`, `konto.flows.access`, `konto.flow
 """
 
 from flask import Blueprint
-from flask_login import login_required
+
+from konto.sessions import login_required
 
 bp = Blueprint("companies", __name__, url_prefix="/firmy")
 

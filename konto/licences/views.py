@@ -8,7 +8,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 from peewee import JOIN
 
 from konto import clock
@@ -35,6 +34,7 @@ from konto.models import Product
 from konto.models import Service
 from konto.models import TrialUse
 from konto.models import User
+from konto.sessions import login_required
 
 CLAIM_ENDPOINTS = ("licences.claim_member", "licences.claim_draft")
 

@@ -18,7 +18,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_login import login_required
 
 from konto import clock
 from konto import taxid
@@ -35,6 +34,7 @@ from konto.permissions import is_admin
 from konto.programs import bp
 from konto.programs.forms import CodeForm
 from konto.programs.forms import DecisionForm
+from konto.sessions import login_required
 
 PENDING = "program_code"  # {"id": authorization id, "code": the 8 letters typed}
 RESULT = "program_result"  # {"approved": bool, "program": name, "machine": name}

@@ -5,11 +5,11 @@ from flask import abort
 from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 
 from konto.flows import twostep as flow
 from konto.forms import CompanyTwoStepForm
 from konto.htmx import redirect_to
+from konto.sessions import login_required
 from konto.twostep import bp
 
 

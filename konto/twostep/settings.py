@@ -15,7 +15,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_required
 
 from konto import factors
 from konto.account.settings import mark_confirmed
@@ -32,6 +31,7 @@ from konto.htmx import redirect_to_url
 from konto.htmx import render
 from konto.htmx import render_form
 from konto.links import safe_next
+from konto.sessions import login_required
 from konto.twostep import bp
 
 BASE = "/konto/weryfikacja-dwuetapowa"
