@@ -292,9 +292,10 @@ def _skip_unlimited_reads(app, limiter):
     Flask-Limiter: no limit looked up, no storage touched (pages were paying for the look-up
     on every request). Every limit in LIMITS counts POSTs only, except ANY_METHOD's, whose
     endpoints are never skipped; with default or application-wide limits configured
-    (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION), nothing is skipped."""
+    (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION), nothing is skipped. Returns the test (None when
+    nothing is skipped)."""
     if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
-        return
+        return None
     counted_on_reads = frozenset(
         endpoint for name in ANY_METHOD for endpoint in LIMITS[name][2]
     )
@@ -314,6 +315,21 @@ def _skip_unlimited_reads(app, limiter):
             check()
 
     hooks[:] = [check_limits if hook == check else hook for hook in hooks]
+    return unlimited_read
+
+
+def _reads_skip_the_limits(plain, limited, unlimited_read):
+    """A view whose limits count POSTs only: for a read none of them counts (unlimited_read), the
+    view itself, not Flask-Limiter's decorators around it (which would look every limit up to
+    find that none applies: the log-in page paid ~170 calls for it)."""
+
+    @functools.wraps(limited)
+    def view(*args, **kwargs):
+        if unlimited_read():
+            return plain(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    return view
 
 
 def _skip_untouched_contexts(app, limiter):
@@ -357,14 +373,14 @@ def init_app(app):
     app.register_error_handler(429, too_many_requests)
     if not app.config["RATELIMIT_ENABLED"]:
         return
-    _skip_unlimited_reads(app, limiter)
+    unlimited_read = _skip_unlimited_reads(app, limiter)
     _skip_untouched_contexts(app, limiter)
     wrapped = {}
     for name, (_default, key, endpoints, counts) in LIMITS.items():
         for endpoint in endpoints:
             wrapped.setdefault(endpoint, []).append((name, key, counts))
     for endpoint, limits in wrapped.items():
-        view = app.view_functions[endpoint]
+        plain = view = app.view_functions[endpoint]
         for name, key, counts in limits:
             # Shared by name: REGISTRY_USER is one budget over two endpoints.
             view = limiter.shared_limit(
@@ -375,4 +391,6 @@ def init_app(app):
                 deduct_when=COUNTS[counts],
                 on_breach=_ON_BREACH.get(name),
             )(view)
+        if unlimited_read is not None and not any(name in ANY_METHOD for name, _key, _counts in limits):
+            view = _reads_skip_the_limits(plain, view, unlimited_read)
         app.view_functions[endpoint] = view

@@ -832,16 +832,21 @@ def test_with_a_default_limit_configured_nothing_is_skipped(tmp_path):
 
 def test_a_page_no_limit_looked_at_skips_flask_limiters_after_request_and_teardown(tmp_path, storage_calls):
     """Flask-Limiter's after_request and teardown only read the request's limits context: a page
-    none of whose limits looked at it has none (and they are not called); a counted POST has
-    one, and its failure is still deducted by the after_request hook (the lockout bites)."""
+    none of whose limits looked at it has none (and they are not called), nor does a form's GET
+    whose limits count POSTs only (its view is called without Flask-Limiter's decorators); a
+    counted POST has one, and its failure is still deducted by the after_request hook (the
+    lockout bites)."""
     from flask.globals import _cv_request  # noqa: PLC0415 - only this test looks at the request context
 
     app = limited_app(tmp_path, LOGIN_IP="2/minute")
     seen = []
     app.teardown_request(lambda exc: seen.append(hasattr(_cv_request.get(), "_limiter_request_context")))
     visitor = app.test_client()
-    assert visitor.get("/").status_code == 200 and visitor.get("/regulamin").status_code == 200
-    assert seen == [False, False]
+    # Pages without limits, and forms whose limits count POSTs only (their views' limits skipped).
+    for path in ("/", "/regulamin", "/logowanie", "/rejestracja", "/haslo/nie-pamietam"):
+        assert visitor.get(path).status_code == 200, path
+    assert seen == [False] * 5
     statuses = [visitor.post("/logowanie", data={"email": "a@example.com", "password": WRONG}).status_code
                 for _ in range(3)]
-    assert statuses == [422, 422, 429] and seen[2:] == [True, True, True]
+    assert statuses == [422, 422, 429] and seen[5:] == [True, True, True]
+    assert visitor.get("/logowanie").status_code == 200 and seen[8:] == [False]
