@@ -17,6 +17,10 @@ list or dict value could be changed in place by one request and be seen by the n
 session is verified every time. Each request gets its own session object (a copy of the data),
 so what a request changes is only ever saved through its own response's cookie.
 
+The Cookie header itself is parsed once per worker and header text (Werkzeug's parse, kept:
+an immutable dict, handed to each request carrying exactly that header; headers over 1 KiB are
+parsed every time).
+
 Saving: a response whose session sets no cookie (most: nothing changed) only gets `Cookie` added
 to its Vary header when the session was read; that is written directly when the Vary header is
 our usual "HX-Request" (konto.web.security_headers), instead of parsing it into a set and back.
@@ -28,10 +32,14 @@ import time
 
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import ImmutableMultiDict
 
 # Verified cookie values kept per worker and set of keys (one per live browser session, a few
 # hundred bytes each); past it, the oldest go first.
 MEMO_SIZE = 2048
+# Cookie headers longer than this are parsed every time (a browser's few cookies are far shorter).
+PARSED_MAX_LENGTH = 1024
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -43,6 +51,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     def __init__(self):
         self._by_keys = {}  # (secret key, fallbacks) -> (serializer, {cookie value: (signed at, data)})
         self._lock = threading.Lock()
+        self._parsed = {}  # (dict class, Cookie header) -> the parsed cookies
 
     def _signing(self, app):
         secret = app.secret_key
@@ -73,11 +82,32 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app):
         return self._signing(app)[0]
 
+    def _cookies(self, request):
+        """request.cookies, parsed once per worker and Cookie header (Werkzeug's parse of the same
+        text: an immutable dict, so one request cannot change what another sees)."""
+        headers = request.headers
+        if type(headers) is EnvironHeaders:  # a WSGI request's: the one HTTP_COOKIE, or none
+            raw = headers.environ.get("HTTP_COOKIE", "")
+        else:
+            raw = ";".join(headers.getlist("Cookie"))  # what Werkzeug's Request.cookies parses
+        key = (request.dict_storage_class, raw)
+        cookies = self._parsed.get(key)
+        if cookies is None:
+            cookies = request.cookies
+            if len(raw) <= PARSED_MAX_LENGTH and isinstance(cookies, ImmutableMultiDict):
+                with self._lock:
+                    if len(self._parsed) >= MEMO_SIZE:
+                        self._parsed.pop(next(iter(self._parsed)), None)
+                    self._parsed[key] = cookies
+            return cookies
+        request.cookies = cookies  # Werkzeug's cached_property takes the value
+        return cookies
+
     def open_session(self, app, request):
         serializer, verified = self._signing(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = self._cookies(request).get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())

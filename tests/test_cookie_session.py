@@ -174,3 +174,23 @@ def test_saving_gives_the_headers_flask_gives(app, monkeypatch):
             assert responses[0] == responses[1], (name, vary)
             compared += 1
     assert compared == 49
+
+
+def test_each_request_sees_the_cookies_werkzeug_parses_from_its_header(app):
+    """The parsed cookies kept per Cookie header: for every header, what a fresh request parses."""
+    headers = [
+        None, "", "session=abc", "session=abc; konto_lang=en", 'a="quoted \\"value\\""; b=2',
+        "a=1; a=2; b", "konto_lang=pl;session=x.y.z", "n=%C5%BC%C3%B3%C5%82w; e=", "x=" + "y" * 2000,
+    ]
+    ours = CookieSessionInterface()
+    for header in headers * 2:  # the second time from what was kept
+        environ = EnvironBuilder(headers={} if header is None else {"Cookie": header}).get_environ()
+        request = app.request_class(environ)
+        ours.open_session(app, request)
+        expected = app.request_class(dict(environ)).cookies
+        assert list(request.cookies.items(multi=True)) == list(expected.items(multi=True)), header
+        assert type(request.cookies) is type(expected)
+        with pytest.raises(TypeError):
+            request.cookies["session"] = "changed"  # immutable: no request changes another's
+    kept = {raw for _cls, raw in ours._parsed}
+    assert "" in kept and "session=abc" in kept and not any(len(raw) > 1024 for raw in kept)
