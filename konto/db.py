@@ -92,6 +92,9 @@ def _value_reader(converter):
 
 
 _DATA, _SET = "data", "set"
+# Date-times stored as text, parsed: {formats: {text: value}} (per worker; past the size, anew).
+_DATETIMES = {}
+DATETIME_MEMO_SIZE = 8192
 
 
 def _descriptor(cls, name):
@@ -107,9 +110,10 @@ def row_builder(wrapper):
     plain field's value written into the instance's data (what FieldAccessor.__set__ does; the
     dirty marks it also leaves are cleared at the end anyway), a converter skipped where it
     would give the value back unchanged (a str for a text field, an int for an integer or a key,
-    a datetime for a date-time field, None for any field); the joins linked as peewee links
-    them. Any other wrapper: its own process_row. tests/test_prebuilt_select.py compares the
-    instances, their data, links and dirty marks with peewee's, on SQLite and PostgreSQL."""
+    a datetime for a date-time field, None for any field), a date-time stored as text parsed
+    once per text; the joins linked as peewee links them. Any other wrapper: its own
+    process_row. tests/test_prebuilt_select.py compares the instances, their data, links and
+    dirty marks with peewee's, on SQLite and PostgreSQL."""
     if type(wrapper) is not ModelCursorWrapper:
         return wrapper.process_row
     constructors = [(key, construct, is_model) for key, construct, is_model in wrapper._constructor_list]
@@ -129,7 +133,11 @@ def row_builder(wrapper):
         else:
             into, name = _SET, column
         reader = _value_reader(converter) if converter is not None else None
-        columns.append((idx, flag, target, into, name, converter, reader[1] if reader else None))
+        unchanged = reader[1] if reader else None
+        # A date-time stored as text (SQLite): parsed once per worker and text (a datetime is
+        # immutable; the same text always parses to the same value with the same formats).
+        memo = _DATETIMES.setdefault(tuple(reader[0].formats), {}) if unchanged is datetime else None
+        columns.append((idx, flag, target, into, name, converter, unchanged, memo))
     joins = []
     for src, attr, dest, is_dict, is_outer, is_fk in wrapper.src_to_dest:
         reachable = wrapper._dest_reachable.get(dest)
@@ -145,12 +153,21 @@ def row_builder(wrapper):
         objects = [construct(__no_default__=True) if is_model else construct()
                    for _key, construct, is_model in constructors]
         set_keys = [False] * nflags
-        for idx, flag, target, into, name, converter, unchanged in columns:
+        for idx, flag, target, into, name, converter, unchanged, memo in columns:
             value = row[idx]
             if value is not None:
                 set_keys[flag] = True
                 if converter is not None and type(value) is not unchanged:
-                    value = converter(value)
+                    if memo is not None and type(value) is str:
+                        parsed = memo.get(value)
+                        if parsed is None:
+                            parsed = converter(value)
+                            if len(memo) >= DATETIME_MEMO_SIZE:
+                                memo.clear()
+                            memo[value] = parsed
+                        value = parsed
+                    else:
+                        value = converter(value)
             elif converter is not None and unchanged is None:
                 value = converter(value)
             instance = objects[target]
