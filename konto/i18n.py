@@ -115,7 +115,7 @@ def in_warsaw(value):
 
 
 def _locale():
-    return get_locale() or Locale.parse(DEFAULT)
+    return request_locale() or Locale.parse(DEFAULT)
 
 
 def datetime_text(value, seconds=False):
