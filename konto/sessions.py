@@ -28,6 +28,7 @@ from flask_login.utils import decode_cookie
 from peewee import JOIN
 from peewee import SQL
 from peewee import fn
+from werkzeug.datastructures import EnvironHeaders
 
 from konto.client import client_agent
 from konto.client import client_ip
@@ -113,10 +114,41 @@ def _user_context():
     return {"current_user": request_user()}
 
 
+# Session protection's identifiers (Flask-Login's hash of the address and the user agent), per
+# worker; past the size, anew. Longer inputs than this are hashed every time.
+_IDENTIFIERS = {}
+IDENTIFIERS_SIZE = 4096
+_IDENTIFIER_INPUT_MAX = 512
+
+
+def _session_identifier():
+    """Flask-Login's _create_identifier() (the SHA-512 of the X-Forwarded-For header or the
+    remote address, and the User-Agent, that session protection compares with the session's
+    `_id`), kept per those inputs: the same text for the same request headers, without
+    hashing them again on every request (tests/test_hooks.py compares)."""
+    req = request._get_current_object()
+    headers = req.headers
+    if type(headers) is not EnvironHeaders:
+        return flask_login.utils._create_identifier()
+    environ = headers.environ  # what EnvironHeaders.get("X-Forwarded-For"), get("User-Agent") read
+    forwarded, agent = environ.get("HTTP_X_FORWARDED_FOR"), environ.get("HTTP_USER_AGENT")
+    key = (forwarded, req.remote_addr, agent)
+    identifier = _IDENTIFIERS.get(key)
+    if identifier is None:
+        identifier = flask_login.utils._create_identifier()
+        if len(forwarded or "") + len(agent or "") <= _IDENTIFIER_INPUT_MAX:
+            if len(_IDENTIFIERS) >= IDENTIFIERS_SIZE:
+                _IDENTIFIERS.clear()
+            _IDENTIFIERS[key] = identifier
+    return identifier
+
+
 def init_app(app):
     """Flask-Login on the app; its context processor (the templates' current_user) is ours,
-    giving the same user with one look-up (tests/test_hooks.py)."""
+    giving the same user with one look-up, and session protection's identifier is kept per
+    address and user agent (tests/test_hooks.py)."""
     login_manager.init_app(app)
+    login_manager._session_identifier_generator = _session_identifier  # Flask-Login 0.6 (pinned)
     processors = app.template_context_processors[None]
     processors[processors.index(flask_login.utils._user_context_processor)] = _user_context
 

@@ -119,3 +119,35 @@ def test_login_required_answers_as_flask_logins(app, client):
     Journey(client).signed_up()
     assert both("GET") == (200, "", "", "page of anna@example.com")
     assert both("GET", headers={"HX-Request": "true"})[0] == 200
+
+
+def test_session_protections_identifier_is_flask_logins(app):
+    """The identifier kept per address and user agent is Flask-Login's _create_identifier()."""
+    import flask_login  # noqa: PLC0415
+
+    from konto.sessions import _session_identifier  # noqa: PLC0415
+
+    assert app.login_manager._session_identifier_generator is _session_identifier
+    requests = [
+        ({}, "192.0.2.1"), ({"User-Agent": "Firefox"}, "192.0.2.1"), ({"User-Agent": "Firefox"}, "192.0.2.2"),
+        ({"User-Agent": "Firefox", "X-Forwarded-For": "198.51.100.7"}, "192.0.2.1"),
+        ({"User-Agent": "Firefox", "X-Forwarded-For": "198.51.100.7, 203.0.113.9"}, "192.0.2.1"),
+        ({"User-Agent": "żółw/1.0"}, "192.0.2.1"), ({"User-Agent": "x" * 2000}, "192.0.2.1"),
+    ]
+    seen = set()
+    for headers, address in requests * 2:  # the second time from what was kept
+        with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": address}):
+            assert _session_identifier() == flask_login.utils._create_identifier(), (headers, address)
+            seen.add(_session_identifier())
+    assert len(seen) == len(requests) - 1  # the forwarded address stands for the remote one
+
+
+def test_a_session_seen_from_another_browser_is_still_marked_not_fresh(app, client):
+    """Session protection ("basic") as before: another user agent makes the session non-fresh
+    (the cookie re-issued), the same one leaves it alone."""
+    client.environ_base["HTTP_USER_AGENT"] = "Firefox"
+    Journey(client).signed_up()
+    client.get("/panel")  # the first page after the log-in notes the documents accepted in the session
+    assert "Set-Cookie" not in client.get("/panel").headers
+    other = client.get("/panel", headers={"User-Agent": "Chrome"})
+    assert other.status_code == 200 and "Set-Cookie" in other.headers
