@@ -6,6 +6,7 @@ the company and with which role (konto.flows.members). A new role extends ROLE_A
 view and flow asks `can(membership, action)` (or `is_admin`) and nothing else.
 """
 
+from konto.db import PrebuiltSelect
 from konto.models import Company
 from konto.models import Membership
 
@@ -23,15 +24,20 @@ ROLE_ACTIONS = {
 }
 
 
+# Every company page starts with it: its SQL built once (tests/test_prebuilt_select.py).
+_membership = PrebuiltSelect(
+    lambda user_id, company_id: Membership.select(Membership, Company)
+    .join(Company)
+    .where((Membership.user == user_id) & (Membership.company == company_id))
+    .limit(1),
+    arity=2,
+)
+
+
 def membership(user, company_id):
     """The user's membership of the company (with the company), or None."""
-    user_id = getattr(user, "id", user)
-    return (
-        Membership.select(Membership, Company)
-        .join(Company)
-        .where((Membership.user == user_id) & (Membership.company == company_id))
-        .first()
-    )
+    rows = _membership(getattr(user, "id", user), company_id)
+    return rows[0] if rows else None
 
 
 def can(member, action):

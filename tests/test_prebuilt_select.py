@@ -4,6 +4,7 @@ scripts/with-postgres)."""
 
 import importlib
 import pkgutil
+from datetime import date
 from datetime import timedelta
 
 import pytest
@@ -13,10 +14,19 @@ import konto
 from konto.db import PrebuiltSelect
 from konto.db import database
 from konto.models import AccessRequest
+from konto.models import AdminClaim
 from konto.models import Company
 from konto.models import CompanyDraft
+from konto.models import Edition
+from konto.models import Installation
 from konto.models import Invitation
+from konto.models import Licence
+from konto.models import LicenceEvent
+from konto.models import LicenceExtension
 from konto.models import Membership
+from konto.models import MembershipEvent
+from konto.models import Product
+from konto.models import TrialUse
 from konto.models import User
 from konto.models import UserSession
 from konto.models import utcnow
@@ -69,15 +79,46 @@ def rows(app):
                           pending_email="bartek@example.com", invited_by=None, expires_at=now + timedelta(days=1))
         Invitation.create(company=spolka, email="dawid@example.com", token_hash="3" * 64,
                           pending_email="dawid@example.com", invited_by=cecylia, expires_at=now - timedelta(days=1))
+        # The company's history: one event by an account, one by nobody (a deleted account).
+        for event, actor in (("company_added", anna), ("invited", anna), ("removed", None), ("left", cecylia)):
+            MembershipEvent.create(company=spolka, event=event, actor=actor, subject="bartek@example.com",
+                                   detail="x" if actor else None)
+        MembershipEvent.create(company=biuro, event="company_added", actor=cecylia)
+        # Licences: Spółka has two (one revoked) with modules, installations, events and a trial used.
+        program = Product.create(code="t-prog", kind="program", name="Sprzedaż", prefix="SP")
+        module = Product.create(code="t-kadry", kind="module", name="Kadry", seats=1, trial_days=30,
+                                applies_to=["t-prog"])
+        Product.create(code="t-stary", kind="module", name="Stary", trial_days=30, offered=False)
+        Product.create(code="t-plus", kind="plus", name="PLUS", level=1)
+        edition = Edition.create(product=program, code="pro", name="Pro", stations=3)
+        active = Licence.create(number="TP0000000001", tax_id="PL5250001003", product=program, edition=edition,
+                                stations=3, valid_until=date(2030, 1, 31), abonament_until=date(2027, 1, 1),
+                                issued_by=anna)
+        revoked = Licence.create(number="TP0000000002", tax_id="PL5250001003", product=program, edition=edition,
+                                 stations=1, status="revoked", reason="Zwrot")
+        Licence.create(number="TP0000000003", tax_id="DE123456788", product=program, edition=edition, stations=1)
+        LicenceExtension.create(licence=active, product=module, quantity=2, trial_until=date(2027, 2, 1))
+        LicenceExtension.create(licence=active, product=module, ended_at=now)
+        Installation.create(licence=active, installation_id="i1", machine_name="KASA-1", status="active")
+        Installation.create(licence=active, installation_id="i2", machine_name="KASA-2")
+        Installation.create(licence=revoked, installation_id="i3", machine_name="BIURO", status="released",
+                            released_at=now)
+        LicenceEvent.create(tax_id="PL5250001003", licence=active, event="issued", actor=anna)
+        LicenceEvent.create(tax_id="PL5250001003", licence=revoked, event="revoked", detail="Zwrot", by_staff=True)
+        LicenceEvent.create(tax_id="PL5250001003", licence=None, event="note")
+        TrialUse.create(licence=active, product=module, started_by=anna)
+        for name, claimant, status in (("a", bartek, "pending"), ("b", cecylia, "pending"), ("c", anna, "rejected")):
+            AdminClaim.create(company=spolka, claimant=claimant, stored_name=name * 64, original_name="o.pdf", size=1,
+                              sha256="0" * 64, status=status, object_until=now + timedelta(days=7))
         yield {"spolka": spolka.id, "biuro": biuro.id, "anna": anna.id, "bartek": bartek.id, "cecylia": cecylia.id,
-               "now": now}
+               "now": now, "spolka_tax_id": spolka.tax_id, "biuro_tax_id": biuro.tax_id}
 
 
 # For each PrebuiltSelect: the argument lists to call it with (some match rows, some none).
 EXAMPLES = {
     "konto.sessions._session_by_key_hash": lambda ids: [("a" * 64,), ("b" * 64,), ("c" * 64,), ("d" * 64,)],
     "konto.account.settings.memberships_of": lambda ids: [(ids["anna"],), (ids["cecylia"],), (ids["bartek"],)],
-    "konto.companies.queries._membership": lambda ids: [
+    "konto.permissions._membership": lambda ids: [
         (ids["anna"], ids["spolka"]),
         (ids["anna"], ids["biuro"]),
         (ids["bartek"], ids["spolka"]),
@@ -89,6 +130,16 @@ EXAMPLES = {
     ],
     "konto.companies.queries._company_by_tax_id": lambda ids: [("PL5250001003",), ("DE123456788",), ("PL9999999999",)],
     "konto.companies.queries.pending_requests": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
+    "konto.flows.members._members": lambda ids: [(ids["spolka"],), (ids["biuro"],), (0,)],
+    "konto.flows.members._history": lambda ids: [(ids["spolka"], 100), (ids["spolka"], 2), (ids["biuro"], 5)],
+    "konto.flows.invitations._of_company": lambda ids: [(ids["spolka"], 100), (ids["spolka"], 1), (ids["biuro"], 5)],
+    "konto.licences.cards._licences_of": lambda ids: [(ids["spolka_tax_id"],), (ids["biuro_tax_id"],), ("PL0",)],
+    "konto.licences.cards._extensions_of": lambda ids: [(ids["spolka_tax_id"],), (ids["biuro_tax_id"],)],
+    "konto.licences.cards._installations_of": lambda ids: [(ids["spolka_tax_id"],), (ids["biuro_tax_id"],)],
+    "konto.licences.views._pending_claims_count": lambda ids: [(ids["spolka"],), (ids["biuro"],)],
+    "konto.licences.views._events_of": lambda ids: [(ids["spolka_tax_id"],), (ids["biuro_tax_id"],)],
+    "konto.licences.views._trials_used": lambda ids: [(ids["spolka_tax_id"],), (ids["biuro_tax_id"],)],
+    "konto.licences.views._trial_modules": lambda ids: [()],
     "konto.flows.invitations._pending_for": lambda ids: [
         ("bartek@example.com", ids["now"]), ("dawid@example.com", ids["now"]), ("anna@example.com", ids["now"]),
         ("dawid@example.com", ids["now"] - timedelta(days=2)),
@@ -148,5 +199,41 @@ def test_the_row_builder_kept_from_any_first_call_builds_every_later_row(app, ro
             got = fresh(*args)
             expected = list(fresh.build(*args))
             assert [snapshot(row) for row in got] == [snapshot(row) for row in expected], args
-            assert all(not row._dirty for row in got)
-            assert all(not joined._dirty for row in got for joined in row.__rel__.values() if joined is not None)
+            models = [row for row in got if isinstance(row, Model)]
+            assert all(not row._dirty for row in models)
+            assert all(not joined._dirty for row in models for joined in row.__rel__.values() if joined is not None)
+
+
+def test_the_licencje_pages_reads_equal_the_plain_ones(app, rows):
+    """The Licencje page's cards from its prebuilt reads (by the company's number) are the cards
+    licence_rows() builds from the plain query; its claims count is the plain count."""
+    from konto.licences import views  # noqa: PLC0415 - the app's blueprints are imported by then
+    from konto.licences.cards import company_licence_rows  # noqa: PLC0415
+    from konto.licences.cards import licence_rows  # noqa: PLC0415
+
+    def deep(value):
+        if isinstance(value, Model):
+            return snapshot(value)
+        if isinstance(value, (list, tuple)):
+            return [deep(item) for item in value]
+        if isinstance(value, dict):
+            return {key: deep(item) for key, item in value.items()}
+        return repr(value)
+
+    def cards(found):
+        return deep(found)
+
+    today = rows["now"].date()
+    with app.app_context(), database.connection_context():
+        for tax_id in (rows["spolka_tax_id"], rows["biuro_tax_id"], "PL0"):
+            plain = licence_rows(
+                Licence.select().where(Licence.tax_id == tax_id).order_by(Licence.status == "revoked", Licence.id),
+                today,
+            )
+            assert cards(company_licence_rows(tax_id, today)) == cards(plain)
+        assert len(company_licence_rows(rows["spolka_tax_id"], today)) == 2
+        for company_id in (rows["spolka"], rows["biuro"]):
+            plain_count = AdminClaim.select().where(
+                (AdminClaim.company == company_id) & (AdminClaim.status == "pending")).count()
+            assert views._pending_claims(company_id) == plain_count
+        assert views._pending_claims(rows["spolka"]) == 2

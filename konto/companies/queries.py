@@ -12,13 +12,6 @@ from konto.models import CompanyDraft
 from konto.models import Membership
 from konto.models import User
 
-_membership = PrebuiltSelect(
-    lambda user_id, company_id: Membership.select(Membership, Company)
-    .join(Company)
-    .where((Membership.user == user_id) & (Membership.company == company_id))
-    .limit(1),
-    arity=2,
-)
 _draft = PrebuiltSelect(
     lambda key, user_id: CompanyDraft.select()
     .where((CompanyDraft.key == key) & (CompanyDraft.user == user_id))
@@ -37,10 +30,10 @@ pending_requests = PrebuiltSelect(
 
 def membership_or_404(company_id):
     """The current user's membership of the company (with the company); 404 for a stranger."""
-    rows = _membership(current_user.id, company_id)
-    if not rows:
+    membership = permissions.membership(current_user.id, company_id)
+    if membership is None:
         abort(404)
-    return rows[0]
+    return membership
 
 
 def admin_membership_or_403(company_id):

@@ -207,15 +207,20 @@ def revoke(actor, company_id, invitation_id):
     return Result(REVOKED, invitation)
 
 
+# The Użytkownicy page's invitations, on every administrator's visit: its SQL built once.
+_of_company = PrebuiltSelect(
+    lambda company_id, limit: Invitation.select(Invitation, User)
+    .join(User, on=(Invitation.invited_by == User.id), join_type=JOIN.LEFT_OUTER)
+    .where(Invitation.company == company_id)
+    .order_by(Invitation.id.desc())
+    .limit(limit),
+    arity=2,
+)
+
+
 def of_company(company_id, limit=100):
     """The company's invitations, newest first, with who sent them."""
-    return list(
-        Invitation.select(Invitation, User)
-        .join(User, on=(Invitation.invited_by == User.id), join_type=JOIN.LEFT_OUTER)
-        .where(Invitation.company == company_id)
-        .order_by(Invitation.id.desc())
-        .limit(limit)
-    )
+    return _of_company(company_id, limit)
 
 
 def _with_company_and_inviter(query):

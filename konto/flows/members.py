@@ -21,6 +21,7 @@ from peewee import JOIN
 
 from konto import audit
 from konto import taxid
+from konto.db import PrebuiltSelect
 from konto.db import is_sqlite
 from konto.db import write_transaction
 from konto.flows import programs
@@ -91,25 +92,32 @@ def _admin_count(company_id):
     return Membership.select().where((Membership.company == company_id) & (Membership.role == ADMIN)).count()
 
 
+# The Użytkownicy and company pages read these on every visit: their SQL built once
+# (tests/test_prebuilt_select.py).
+_members = PrebuiltSelect(
+    lambda company_id: Membership.select(Membership, User)
+    .join(User, on=(Membership.user == User.id))
+    .where(Membership.company == company_id)
+    .order_by(Membership.role, User.last_name, User.first_name, User.id)
+)
+_history = PrebuiltSelect(
+    lambda company_id, limit: MembershipEvent.select(MembershipEvent, User)
+    .join(User, JOIN.LEFT_OUTER, on=(MembershipEvent.actor == User.id))
+    .where(MembershipEvent.company == company_id)
+    .order_by(MembershipEvent.id.desc())
+    .limit(limit),
+    arity=2,
+)
+
+
 def members(company_id):
     """The company's members with their accounts: administrators first, then by name."""
-    return list(
-        Membership.select(Membership, User)
-        .join(User, on=(Membership.user == User.id))
-        .where(Membership.company == company_id)
-        .order_by(Membership.role, User.last_name, User.first_name, User.id)
-    )
+    return _members(company_id)
 
 
 def history(company_id, limit=100):
     """The company's membership changes, newest first, with who made them."""
-    return list(
-        MembershipEvent.select(MembershipEvent, User)
-        .join(User, JOIN.LEFT_OUTER, on=(MembershipEvent.actor == User.id))
-        .where(MembershipEvent.company == company_id)
-        .order_by(MembershipEvent.id.desc())
-        .limit(limit)
-    )
+    return _history(company_id, limit)
 
 
 def record(company, event, actor, subject=None, detail=None):

@@ -9,10 +9,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
+from peewee import fn
 
 from konto import clock
 from konto import i18n
 from konto import permissions
+from konto.db import PrebuiltSelect
 from konto.flows import Refused
 from konto.flows import claims as claim_flow
 from konto.flows import licences as flow
@@ -21,7 +23,7 @@ from konto.forms import EmptyForm
 from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.licences import bp
-from konto.licences.cards import licence_rows
+from konto.licences.cards import company_licence_rows
 from konto.licences.forms import ClaimForm
 from konto.licences.forms import ServiceOnForm
 from konto.licences.history import EVENTS as HISTORY_EVENTS
@@ -53,8 +55,31 @@ def _admin_or_403(company_id):
     return member
 
 
+# The Licencje page's other reads, on every visit: their SQL built once (tests/test_prebuilt_select.py).
+_pending_claims_count = PrebuiltSelect(
+    lambda company_id: AdminClaim.select(fn.COUNT(AdminClaim.id))
+    .where((AdminClaim.company == company_id) & (AdminClaim.status == "pending"))
+    .tuples()
+)
+_events_of = PrebuiltSelect(
+    lambda tax_id: LicenceEvent.select(LicenceEvent, User)
+    .join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
+    .where(LicenceEvent.licence.in_(Licence.select(Licence.id).where(Licence.tax_id == tax_id)))
+    .order_by(LicenceEvent.id.desc())
+)
+_trials_used = PrebuiltSelect(
+    lambda tax_id: TrialUse.select(TrialUse.licence, TrialUse.product)
+    .where(TrialUse.licence.in_(Licence.select(Licence.id).where(Licence.tax_id == tax_id)))
+    .tuples()
+)
+_trial_modules = PrebuiltSelect(
+    lambda: Product.select().where((Product.kind == "module") & Product.trial_days.is_null(False) & Product.offered),
+    arity=0,
+)
+
+
 def _pending_claims(company_id):
-    return AdminClaim.select().where((AdminClaim.company == company_id) & (AdminClaim.status == "pending")).count()
+    return _pending_claims_count(company_id)[0][0]
 
 
 def _tabs(member):
@@ -73,30 +98,16 @@ def index(company_id):
     """The company's licences as cards: state, stations, extensions, Abonament, history."""
     member = _member_or_404(company_id)
     today = clock.today()
-    rows = licence_rows(
-        Licence.select()
-        .where(Licence.tax_id == member.company.tax_id)
-        .order_by(Licence.status == "revoked", Licence.id),
-        today,
-    )
-    ids = [row["licence"].id for row in rows]
+    tax_id = member.company.tax_id
+    rows = company_licence_rows(tax_id, today)
     events = {}
     used = set()
-    if ids:
-        for event in (
-            LicenceEvent.select(LicenceEvent, User)
-            .join(User, on=(LicenceEvent.actor == User.id), join_type=JOIN.LEFT_OUTER)
-            .where(LicenceEvent.licence.in_(ids))
-            .order_by(LicenceEvent.id.desc())
-        ):
+    trials = {}
+    if rows:
+        for event in _events_of(tax_id):
             events.setdefault(event.licence_id, []).append(event)
-        used = {(t.licence_id, t.product_id) for t in TrialUse.select().where(TrialUse.licence.in_(ids))}
-    trials = {
-        p.id: p
-        for p in Product.select().where(
-            (Product.kind == "module") & Product.trial_days.is_null(False) & Product.offered
-        )
-    }
+        used = set(_trials_used(tax_id))
+        trials = {p.id: p for p in _trial_modules()}
     for row in rows:
         lic = row["licence"]
         live = {e.product_id for e, state in row["extensions"] if state.code in ("active", "trial")}
