@@ -5,7 +5,12 @@ logged-in page (bench/floor.py: Flask, a cookie session, Flask-Login, one SQLite
 page; the floor of this stack). Every page is reported × each.
 
 1. A fresh SQLite database in a temporary folder, migrated and seeded (bench/seed.py).
-2. Cold start, for the app and for hello: gunicorn launched -> first answered request (median of 3).
+2. Cold start, for the app and for hello: gunicorn launched -> first answered request (median of 3),
+   as a deployment starts again: Python's bytecode and the compiled templates written by an earlier
+   start (an uncounted first start writes them, in the bench's folder: PYTHONPYCACHEPREFIX,
+   TEMPLATE_CACHE_DIR); and, for the app, as in the earlier runs of this benchmark, with konto's
+   own sources compiled at every start (PYTHONDONTWRITEBYTECODE=1; the libraries' bytecode that
+   pip wrote is read).
 3. All three served at once with the same settings (gunicorn.conf.py: sync workers, no control
    socket, preloaded app; --workers 2 here), each on its own 127.0.0.1 port. In each round,
    hello, the floor, then each page, `wrk -t2 -c32 -d<seconds>s --latency`; medians over the
@@ -74,9 +79,17 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.app, self.env, self.workers, self.probe = app, env, workers, probe
 
-    def start(self):
-        """Launch; return seconds from launch to the first answered request."""
+    def start(self, bytecode=True):
+        """Launch; return seconds from launch to the first answered request.
+
+        bytecode: Python writes and reads its bytecode in the bench's folder (as deployed); else
+        konto's sources are compiled at the start, nothing written (PYTHONDONTWRITEBYTECODE=1)."""
         env = {**os.environ, **self.env, "WEB_CONCURRENCY": str(self.workers), "KONTO_BIND": f"127.0.0.1:{self.port}"}
+        if bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+        else:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+            env.pop("PYTHONPYCACHEPREFIX")
         self.log = open(self.env["BENCH_LOG"], "ab")
         started = time.perf_counter()
         self.proc = subprocess.Popen(GUNICORN + [self.app], cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
@@ -215,6 +228,9 @@ def main(argv=None):
         "KONTO_REGISTRY": "demo",
         "KONTO_DEMO": "1",
         "BENCH_LOG": str(work / "gunicorn.log"),
+        # Where a deployment keeps its bytecode and compiled templates (Server.start).
+        "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+        "TEMPLATE_CACHE_DIR": str(work / "templates"),
         "KONTO_MAX_REQUESTS": "0",
         # Rate limits on, as in production; the log-in limits would answer 429 after 5 failures,
         # and the bench measures the hash: those two are raised.
@@ -236,13 +252,17 @@ def main(argv=None):
         konto = Server("wsgi:app", env, args.workers, probe="/logowanie")
         hello = Server("bench.hello:app", env, args.workers, probe="/")
         floor = Server("bench.floor:app", env, args.workers, probe="/wejdz")
-        cold = {"app": [], "hello": []}
+        cold = {"app": [], "hello": [], "app from source": []}
+        for server in (hello, konto):  # uncounted: writes the bytecode and the templates' cache
+            server.start()
+            server.stop()
         for _ in range(3):
-            for name, server in (("hello", hello), ("app", konto)):
-                cold[name].append(server.start())
+            for name, server, bytecode in (("hello", hello, True), ("app", konto, True),
+                                           ("app from source", konto, False)):
+                cold[name].append(server.start(bytecode))
                 server.stop()
-        print(f"cold start: app {statistics.median(cold['app']) * 1000:.0f} ms, "
-              f"hello {statistics.median(cold['hello']) * 1000:.0f} ms", flush=True)
+        print("cold start: " + ", ".join(f"{name} {statistics.median(times) * 1000:.0f} ms"
+                                         for name, times in cold.items()), flush=True)
 
         konto.start()
         hello.start()
@@ -393,8 +413,12 @@ def write_results(args, pages, statuses, runs, login_runs, login32, login_status
         "",
         "| process | figure |",
         "|---|---|",
-        f"| cold start, app (gunicorn launched → first answered request, median of 3) | "
+        f"| cold start, app (gunicorn launched → first answered request, median of 3; bytecode and "
+        f"templates compiled by an earlier start, as a deployment restarts) | "
         f"**{statistics.median(cold['app']) * 1000:.0f} ms** ({', '.join(f'{c * 1000:.0f}' for c in cold['app'])}) |",
+        f"| cold start, app, konto's sources compiled at the start (`PYTHONDONTWRITEBYTECODE=1`, as in this "
+        f"benchmark's runs before 2026-12-03) | {statistics.median(cold['app from source']) * 1000:.0f} ms "
+        f"({', '.join(f'{c * 1000:.0f}' for c in cold['app from source'])}) |",
         f"| cold start, bare Flask hello | {statistics.median(cold['hello']) * 1000:.0f} ms |",
         f"| peak RSS (VmHWM) per app worker after the pages | **{', '.join(f'{r:.1f}' for r in rss_pages)} MiB** |",
         f"| peak RSS per app worker after the failed log-ins | **{', '.join(f'{r:.1f}' for r in rss_login)} MiB** |",
