@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import request
+from peewee import BooleanField
 from peewee import DatabaseProxy
 from peewee import DateTimeField
 from peewee import Field
@@ -17,6 +18,7 @@ from peewee import FieldAccessor
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import ModelCursorWrapper
+from peewee import ModelTupleCursorWrapper
 from peewee import SqliteDatabase
 from peewee import Value
 from peewee import _StringField
@@ -74,6 +76,7 @@ _UNCHANGED_BY = {
     _StringField.adapt: str,
     IntegerField.adapt: int,  # int(x) is x for an int
     DateTimeField.adapt: datetime,
+    BooleanField.adapt: bool,  # bool itself
 }
 
 
@@ -104,7 +107,45 @@ def _descriptor(cls, name):
     return None
 
 
-def row_builder(wrapper):
+def _parse_once(memo, converter, value):
+    parsed = memo.get(value)
+    if parsed is None:
+        parsed = converter(value)
+        if len(memo) >= DATETIME_MEMO_SIZE:
+            memo.clear()
+        memo[value] = parsed
+    return parsed
+
+
+def _tuple_builder(wrapper, make):
+    """The row builder of a model query's .tuples(): each value converted as peewee converts it
+    (a converter skipped where it would give the value back unchanged, a date-time stored as text
+    parsed once per text, as in row_builder), the tuple handed to `make` (None: the tuple)."""
+    columns = []
+    for converter in wrapper.converters:
+        reader = _value_reader(converter) if converter is not None else None
+        unchanged = reader[1] if reader else None
+        memo = _DATETIMES.setdefault(tuple(reader[0].formats), {}) if unchanged is datetime else None
+        columns.append((converter, unchanged, memo))
+    plain = all(converter is None for converter, _unchanged, _memo in columns)
+
+    def build(row):
+        if not plain:
+            values = []
+            for value, (converter, unchanged, memo) in zip(row, columns, strict=True):
+                if converter is not None and type(value) is not unchanged and (value is not None or unchanged is None):
+                    if memo is not None and type(value) is str:
+                        value = _parse_once(memo, converter, value)
+                    else:
+                        value = converter(value)
+                values.append(value)
+            row = values
+        return make(row) if make is not None else tuple(row)
+
+    return build
+
+
+def row_builder(wrapper, make=None):
     """The row builder of an initialized peewee cursor wrapper: for a model query with joins
     (ModelCursorWrapper), its process_row done with fewer calls and the same result: each
     plain field's value written into the instance's data (what FieldAccessor.__set__ does; the
@@ -113,7 +154,11 @@ def row_builder(wrapper):
     a datetime for a date-time field, None for any field), a date-time stored as text parsed
     once per text; the joins linked as peewee links them. Any other wrapper: its own
     process_row. tests/test_prebuilt_select.py compares the instances, their data, links and
-    dirty marks with peewee's, on SQLite and PostgreSQL."""
+    dirty marks with peewee's, on SQLite and PostgreSQL. A .tuples() query's rows: _tuple_builder."""
+    if type(wrapper) is ModelTupleCursorWrapper:
+        return _tuple_builder(wrapper, make)
+    if make is not None:
+        raise TypeError("make is for a model query's .tuples()")
     if type(wrapper) is not ModelCursorWrapper:
         return wrapper.process_row
     constructors = [(key, construct, is_model) for key, construct, is_model in wrapper._constructor_list]
@@ -159,7 +204,7 @@ def row_builder(wrapper):
                 set_keys[flag] = True
                 if converter is not None and type(value) is not unchanged:
                     if memo is not None and type(value) is str:
-                        parsed = memo.get(value)
+                        parsed = memo.get(value)  # inline: a call less per date-time
                         if parsed is None:
                             parsed = converter(value)
                             if len(memo) >= DATETIME_MEMO_SIZE:
@@ -223,11 +268,15 @@ class PrebuiltSelect:
 
         by_key = PrebuiltSelect(lambda key: Thing.select().where(Thing.key == key).limit(1))
         rows = by_key("abc")
+
+    For a page that shows a few columns, a query's .tuples() with `make` (a function of the
+    converted tuple, e.g. a light named tuple) gives rows without building model instances.
     """
 
-    def __init__(self, build, arity=1):
+    def __init__(self, build, arity=1, make=None):
         self.build = build  # build(*args): the plain peewee query
         self._arity = arity
+        self.make = make
         self._compiled = {}
 
     def _compile(self, db):
@@ -251,7 +300,7 @@ class PrebuiltSelect:
             # first row); the wrapper, now only a row builder, is kept for every later call.
             wrapper = query._get_cursor_wrapper(cursor)
             wrapper.initialize()
-            rows_of = compiled[4] = row_builder(wrapper)
+            rows_of = compiled[4] = row_builder(wrapper, self.make)
         return [rows_of(row) for row in cursor.fetchall()]
 
 
