@@ -14,6 +14,7 @@ the message (a visitor registering gets the language they registered in).
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -118,12 +119,24 @@ def _locale():
     return request_locale() or Locale.parse(DEFAULT)
 
 
+# Dates and times as text are pure functions of (locale, value): Babel's formatting is ~60 calls
+# a value, and a page shows the same moments again and again (history, licences, the registry's
+# dates). Kept per process and worker, bounded; the key is the Locale (equal Locales are one
+# language) and the value with its type (a date is not a datetime; two equal aware moments are
+# one instant, shown alike in Warsaw). tests/test_i18n.py compares them with Babel's own.
+DATES_MEMO_SIZE = 4096
+
+
 def datetime_text(value, seconds=False):
     """A moment, Warsaw time, the CLDR way of the language: "2 grudnia 2026, 10:55",
     "December 2, 2026, 10:55 AM"."""
     if value is None:
         return ""
-    locale = _locale()
+    return _datetime_text(_locale(), value, seconds)
+
+
+@lru_cache(maxsize=DATES_MEMO_SIZE, typed=True)
+def _datetime_text(locale, value, seconds):
     moment = in_warsaw(value)
     day = dates.format_date(moment.date(), "long", locale=locale)
     time = dates.format_time(moment, "medium" if seconds else "short", tzinfo=WARSAW, locale=locale)
@@ -146,8 +159,13 @@ def date_text(value):
     registry's "2012-03-01" is read as a day; any other text comes back as it is."""
     if value is None or value == "":
         return ""
+    return _date_text(_locale(), value)
+
+
+@lru_cache(maxsize=DATES_MEMO_SIZE, typed=True)
+def _date_text(locale, value):
     day = _as_day(value)
-    return value if day is None else dates.format_date(day, "long", locale=_locale())
+    return value if day is None else dates.format_date(day, "long", locale=locale)
 
 
 def _time_tag(machine, text):
@@ -158,7 +176,12 @@ def datetime_filter(value, seconds=False):
     """{{ moment|datetime }}: a <time> element, the instant in ISO 8601 for machines."""
     if value is None:
         return ""
-    return _time_tag(in_warsaw(value).isoformat(timespec="seconds"), datetime_text(value, seconds))
+    return _datetime_tag(_locale(), value, seconds)
+
+
+@lru_cache(maxsize=DATES_MEMO_SIZE, typed=True)
+def _datetime_tag(locale, value, seconds):
+    return _time_tag(in_warsaw(value).isoformat(timespec="seconds"), _datetime_text(locale, value, seconds))
 
 
 def date_filter(value):
@@ -166,8 +189,13 @@ def date_filter(value):
     "2012-03-01"; any other text is shown as it is)."""
     if value is None or value == "":
         return ""
+    return _date_tag(_locale(), value)
+
+
+@lru_cache(maxsize=DATES_MEMO_SIZE, typed=True)
+def _date_tag(locale, value):
     day = _as_day(value)
-    return value if day is None else _time_tag(day.isoformat(), date_text(day))
+    return value if day is None else _time_tag(day.isoformat(), _date_text(locale, day))
 
 
 def init_app(app):

@@ -8,8 +8,9 @@ Found by profiling the pages under load (bench/results.md has the figures):
   every call (dozens per page), through three of Jinja's `context.call`s: here the template's
   `_` / `gettext` is one function that finds the request's catalogue (once per request, again
   only when the locale changes: `flask_babel.force_locale`, an e-mail in its recipient's
-  language) and keeps each message's translated Markup in a dict on that catalogue. What it
-  returns is what Jinja's new-style gettext returns (tests/test_i18n.py compares them).
+  language) and keeps each message's translated Markup in a dict on that catalogue (and, for a
+  call without variables, the formatted result). What it returns is what Jinja's new-style
+  gettext returns (tests/test_i18n.py compares them).
 """
 
 from functools import lru_cache
@@ -75,6 +76,11 @@ def template_gettext(eval_ctx, message, **variables):
     always %-formatted), the translation and its Markup looked up once per catalogue."""
     autoescape = eval_ctx.autoescape
     memo = _memo()
+    if not variables:
+        # Most calls: the %-formatted result itself is kept (formatting a Markup is ~8 calls).
+        done = memo.get((message, autoescape, None))
+        if done is not None:
+            return done
     key = (message, autoescape)
     translated = memo.get(key)
     if translated is None:
@@ -82,6 +88,9 @@ def template_gettext(eval_ctx, message, **variables):
         if autoescape:
             translated = Markup(translated)
         memo[key] = translated
+    if not variables:
+        done = memo[(message, autoescape, None)] = translated % variables
+        return done
     return translated % variables
 
 

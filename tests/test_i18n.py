@@ -2,6 +2,7 @@
 browser and on the account), e-mails in their recipient's language, Polish plural forms."""
 
 import re
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -272,3 +273,93 @@ def test_an_e_mail_in_another_language_inside_a_request_is_in_that_language(app)
         after = app.jinja_env.from_string('{{ _("Strona główna") }}').render()
     assert "Strona główna" in before and after == "Strona główna"
     assert inside != "Strona główna" and inside
+
+
+def test_the_kept_result_of_a_call_without_variables_is_not_used_with_variables(app):
+    """template_gettext keeps the formatted result of a call without variables: a call of the same
+    message with variables is still formatted with them, in either order, in both languages."""
+    from jinja2.ext import _make_new_gettext  # noqa: PLC0415 - the reference, jinja2's own
+
+    from konto.i18n_cache import template_gettext  # noqa: PLC0415
+
+    reference = _make_new_gettext(lambda s: flask_babel_gettext(s))
+    for language in ("pl", "en", "pl"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            context = app.jinja_env.from_string("{{ 1 }}").new_context({})
+            for message, variables in (("Panel", {}), ("Panel", {"x": "<b>"}), ("100%% pewności", {}),
+                                       ("100%% pewności", {"n": 1}), ("Zaloguj się", {})):
+                for _ in range(2):
+                    ours = context.call(template_gettext, message, **variables)
+                    assert ours == context.call(reference, message, **variables), (language, message, variables)
+                    assert type(ours) is type(context.call(reference, message, **variables))
+            named = "Spróbuj ponownie za %(minutes)s min."
+            for minutes in ("<5>", "7"):
+                assert context.call(template_gettext, named, minutes=minutes) == context.call(
+                    reference, named, minutes=minutes)
+            with pytest.raises(KeyError):
+                context.call(template_gettext, named)
+
+
+def _babel_dates(locale, value, seconds=False):
+    """What konto.i18n's four date functions gave before they were kept (Babel on each call)."""
+    from babel import dates  # noqa: PLC0415
+    from markupsafe import Markup  # noqa: PLC0415
+
+    def warsaw(moment):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(i18n.WARSAW)
+
+    def day_of(v):
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                return None
+        return warsaw(v).date() if isinstance(v, datetime) else v
+
+    def tag(machine, text):
+        return Markup('<time datetime="{}">{}</time>').format(machine, text)
+
+    day = day_of(value)
+    day_text = value if day is None else dates.format_date(day, "long", locale=locale)
+    results = {"date_text": day_text, "date_filter": value if day is None else tag(day.isoformat(), day_text)}
+    if isinstance(value, datetime):
+        moment = warsaw(value)
+        time = dates.format_time(moment, "medium" if seconds else "short", tzinfo=i18n.WARSAW, locale=locale)
+        text = locale.datetime_formats["medium"].format(time, dates.format_date(moment.date(), "long", locale=locale))
+        results["datetime_text"] = text
+        results["datetime_filter"] = tag(moment.isoformat(timespec="seconds"), text)
+    return results
+
+
+def test_kept_dates_and_times_are_babels_for_every_kind_of_value_and_language(app):
+    """The four date functions, kept per (locale, value), give what Babel gives on each call:
+    dates, naive (UTC) and aware moments (the same instant in two zones; summer and winter), the
+    registry's days and other text; asked twice, in each language in turn (force_locale too)."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    from babel import Locale  # noqa: PLC0415
+
+    instant = datetime(2026, 7, 1, 22, 30, 5)
+    values = [
+        date(2026, 12, 24), date(2026, 7, 1), instant, datetime(2026, 1, 15, 23, 30),
+        instant.replace(tzinfo=UTC), instant.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Tokyo")),
+        datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 1, 30),  # the night summer time ends
+        "2012-03-01", "od 2012 r.", "<b>", datetime(2026, 12, 24), date(2026, 12, 24),
+    ]
+    compared = 0
+    for language in ("pl", "en", "pl"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            for outer in (None, "en" if language == "pl" else "pl"):
+                with force_locale(outer) if outer else app.app_context():
+                    locale = Locale.parse(outer or language)
+                    for value in values * 2:
+                        for seconds in (False, True):
+                            expected = _babel_dates(locale, value, seconds)
+                            got = {"date_text": i18n.date_text(value), "date_filter": i18n.date_filter(value)}
+                            if isinstance(value, datetime):
+                                got["datetime_text"] = i18n.datetime_text(value, seconds)
+                                got["datetime_filter"] = i18n.datetime_filter(value, seconds)
+                            assert got == expected, (language, outer, value, seconds)
+                            assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in expected.items()}
+                            compared += 1
+    assert compared > 100
