@@ -8,6 +8,7 @@ SMTPUTF8.
 """
 
 import unicodedata
+from functools import lru_cache
 
 # email-validator is imported on first use (`validator()`): its regular expressions are compiled
 # at import, ~20 ms of a worker's start that the pages (which check no address) do not need.
@@ -26,6 +27,14 @@ def canonical(value):
     (whoever checks it then says what is wrong)."""
     if not isinstance(value, str):
         return ""
+    return _canonical(value)
+
+
+# A pure function of the text (email-validator without DNS: ~200 calls an address), and the
+# company page fills its contact form with the member's address on every visit: kept per
+# process, bounded. tests/test_auth.py compares it with the function unkept.
+@lru_cache(maxsize=4096)
+def _canonical(value):
     value = value.strip()
     validate_email, EmailNotValidError = validator()
     try:

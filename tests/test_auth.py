@@ -436,3 +436,20 @@ def test_a_real_remember_cookie_keeps_an_idle_session(app, client, journey):
     logged_in_remembered(journey)
     app.config["SESSION_IDLE_TIMEOUT"] = 3600
     assert client.get("/panel").status_code == 200
+
+
+def test_a_kept_canonical_address_is_the_one_computed_anew():
+    """konto.addresses.canonical keeps its answers per text: for every kind of input (valid, mixed
+    case, spaces, punycode, decomposed letters, not valid, empty, not text), asked twice, it is
+    what the function computes without its memo."""
+    from konto import addresses  # noqa: PLC0415
+
+    inputs = [
+        " Jan.Kowalski@EXAMPLE.com ", "jan.kowalski@example.com", "anna@xn--bcher-kva.example",
+        "anna@BÜCHER.example", unicodedata.normalize("NFD", "zoë@example.com"), "zoë@example.com",
+        "nie-adres", "a@b", "", "   ", "a@@example.com", "ŁUKASZ@Example.PL",
+    ]
+    for value in inputs * 2:
+        assert addresses.canonical(value) == addresses._canonical.__wrapped__(value), value
+    assert addresses.canonical(None) == "" and addresses.canonical(42) == ""
+    assert addresses.canonical("anna@BÜCHER.example") == "anna@bücher.example"
