@@ -1,29 +1,72 @@
-"""The layout's kept fragments (konto.fragments): the top bar is always the one of this request's
-user, session, company and language, whatever another user or an earlier page left in the memo.
-Two people, one worker: after every change that alters a top bar, the next page shows the change."""
+"""The layout kept rendered (konto.fragments): every page equals the plain rendering of its layout
+(_layout_top.html and _layout_bottom.html included with the request's own values), and the top
+bar is always the one of this request's user, session, company and language, whatever another
+user or an earlier page left in the memo. Two people, one worker: after every change that alters
+a top bar, the next page shows the change."""
 
 import re
+from pathlib import Path
 
+import pytest
+from flask.testing import FlaskClient
+from jinja2 import ChoiceLoader
+from jinja2 import DictLoader
+
+from konto import create_app
 from konto.db import database
 from konto.models import Company
 from konto.models import Membership
 from konto.models import User
 from tests.helpers import Journey
+from tests.helpers import make_config
+
+BASE = (Path(__file__).resolve().parent.parent / "templates" / "base.html").read_text()
 
 ANNA_COMPANY = "PL5250001003"
 ANNA_SECOND = "PL6760003007"
 BOB_COMPANY = "PL6770002009"
 
 
-def top_bar(client, path="/panel", **headers):
-    page = client.get(path, headers=headers).data.decode()
+@pytest.fixture
+def plain(app, tmp_path):
+    return plain_twin(tmp_path)
+
+
+def plain_twin(tmp_path, **config):
+    """The app of make_config(tmp_path, **config) (database, keys) with base.html including the
+    layout's templates as they are: rendered anew on every page, with the request's own CSRF
+    token and path."""
+    assert BASE.count("{{ layout_top() }}") == 1 and BASE.count("{{ layout_bottom() }}") == 1
+    source = BASE.replace("{{ layout_top() }}", '{% include "_layout_top.html" %}').replace(
+        "{{ layout_bottom() }}", '{% include "_layout_bottom.html" %}')
+    twin = create_app(make_config(tmp_path, **config))  # the same database
+    twin.jinja_env.loader = ChoiceLoader([DictLoader({"base.html": source}), twin.jinja_env.loader])
+    return twin
+
+
+def same_as_plain(plain, client, method, path, **options):
+    """The page `client` gets (kept layout); then the same request again through the plain twin and
+    through the app, with the client's cookies (one session, one token; the first answer took the
+    flashes): those two byte for byte equal."""
+    response = getattr(client, method)(path, **options)
+    twin = type(client)(plain)
+    twin._cookies = client._cookies  # one browser, one cookie jar (Werkzeug 3, pinned)
+    expected = getattr(twin, method)(path, **options)
+    again = getattr(client, method)(path, **options)
+    assert again.status_code == expected.status_code, (path, again.status_code)
+    assert again.data.decode() == expected.data.decode(), path
+    return response
+
+
+def top_bar(plain, client, path="/panel", **headers):
+    page = same_as_plain(plain, client, "get", path, headers=headers).data.decode()
     bar = re.search(r'<header class="topbar">.*?</header>', page, re.S).group(0)
     page_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
     return bar, page_token
 
 
-def person(app, email, first, last, company=None):
-    journey = Journey(app.test_client())
+def person(app, email, first, last, company=None, client=None):
+    journey = Journey(client or app.test_client())
     journey.register(email=email, first_name=first, last_name=last)
     journey.activate(email=email)
     assert journey.login(email=email).status_code == 303
@@ -42,14 +85,14 @@ def company_id(tax_id):
         return Company.get(Company.tax_id == tax_id).id
 
 
-def test_two_people_each_get_their_own_top_bar(app):
+def test_two_people_each_get_their_own_top_bar(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     bob = person(app, "bob@example.com", "Bartosz", "Zieliński", BOB_COMPANY)
     for _ in range(3):  # turn by turn, the memo full of both
         for journey, mine, theirs in ((anna, ("Anna Nowak", name_of(ANNA_COMPANY)), ("Bartosz Zieliński",)),
                                       (bob, ("Bartosz Zieliński", name_of(BOB_COMPANY)), ("Anna Nowak",))):
             for path in ("/panel", "/konto", f"/firmy/{company_id(ANNA_COMPANY if journey is anna else BOB_COMPANY)}"):
-                bar, page_token = top_bar(journey.client, path)
+                bar, page_token = top_bar(plain, journey.client, path)
                 assert all(text in bar for text in mine), (path, bar)
                 assert not any(text in bar for text in theirs), (path, bar)
                 # The log-out form carries this session's own token, the page's.
@@ -57,28 +100,28 @@ def test_two_people_each_get_their_own_top_bar(app):
     assert name_of(ANNA_COMPANY) != name_of(BOB_COMPANY)
 
 
-def test_the_same_person_in_two_browsers_gets_each_browsers_token(app):
+def test_the_same_person_in_two_browsers_gets_each_browsers_token(app, plain):
     first = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     second = Journey(app.test_client())
     assert second.login().status_code == 303
-    bar_one, token_one = top_bar(first.client)
-    bar_two, token_two = top_bar(second.client)
+    bar_one, token_one = top_bar(plain, first.client)
+    bar_two, token_two = top_bar(plain, second.client)
     assert token_one != token_two
     assert token_one in bar_one and token_two not in bar_one
     assert token_two in bar_two and token_one not in bar_two
 
 
-def test_a_company_renamed_shows_its_new_name_on_the_next_page(app):
+def test_a_company_renamed_shows_its_new_name_on_the_next_page(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     old = name_of(ANNA_COMPANY)
-    assert old in top_bar(anna.client)[0]
+    assert old in top_bar(plain, anna.client)[0]
     with database.connection_context():  # as a refresh from the registry would
         Company.update(name="Nowa Nazwa Handlowa Sp. z o.o.").where(Company.tax_id == ANNA_COMPANY).execute()
-    bar, _ = top_bar(anna.client)
+    bar, _ = top_bar(plain, anna.client)
     assert "Nowa Nazwa Handlowa Sp. z o.o." in bar and old not in bar
 
 
-def test_switching_companies_shows_the_chosen_one(app):
+def test_switching_companies_shows_the_chosen_one(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     assert anna.add_company(ANNA_SECOND, contact_email="anna@example.com").status_code == 303
     first, second = name_of(ANNA_COMPANY), name_of(ANNA_SECOND)
@@ -86,20 +129,20 @@ def test_switching_companies_shows_the_chosen_one(app):
         response = anna.client.post("/firmy/zmien", data={"company_id": company_id(
             ANNA_COMPANY if chosen == first else ANNA_SECOND)})
         assert response.status_code == 303
-        bar, _ = top_bar(anna.client)
+        bar, _ = top_bar(plain, anna.client)
         assert chosen in bar and other not in bar
 
 
-def test_a_new_name_shows_on_the_next_page(app):
+def test_a_new_name_shows_on_the_next_page(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
-    assert "Anna Nowak" in top_bar(anna.client)[0]
+    assert "Anna Nowak" in top_bar(plain, anna.client)[0]
     response = anna.client.post("/konto/imie-i-nazwisko", data={"first_name": "Anita", "last_name": "Nowak"})
     assert response.status_code == 303
-    bar, _ = top_bar(anna.client)
+    bar, _ = top_bar(plain, anna.client)
     assert "Anita Nowak" in bar and "Anna Nowak" not in bar
 
 
-def test_a_member_removed_no_longer_sees_the_company(app):
+def test_a_member_removed_no_longer_sees_the_company(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     bob = person(app, "bob@example.com", "Bartosz", "Zieliński")
     company = company_id(ANNA_COMPANY)
@@ -107,46 +150,119 @@ def test_a_member_removed_no_longer_sees_the_company(app):
         bob_id = User.get(User.email == "bob@example.com").id
         membership = Membership.create(user=bob_id, company=company, role="member")
         User.update(active_company=company).where(User.id == bob_id).execute()
-    assert name_of(ANNA_COMPANY) in top_bar(bob.client)[0]
+    assert name_of(ANNA_COMPANY) in top_bar(plain, bob.client)[0]
     response = anna.client.post(f"/firmy/{company}/uzytkownicy/{membership.id}/usun")
     assert response.status_code in (200, 303), response.data.decode()[:300]
     with database.connection_context():
         assert not Membership.select().where(Membership.id == membership.id).exists()
-    bar, _ = top_bar(bob.client)
+    bar, _ = top_bar(plain, bob.client)
     assert name_of(ANNA_COMPANY) not in bar and "Bartosz Zieliński" in bar
-    assert name_of(ANNA_COMPANY) in top_bar(anna.client)[0]  # still hers
+    assert name_of(ANNA_COMPANY) in top_bar(plain, anna.client)[0]  # still hers
 
 
-def test_a_language_switch_shows_the_top_bar_in_that_language(app):
+def test_a_language_switch_shows_the_top_bar_in_that_language(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
     bob = person(app, "bob@example.com", "Bartosz", "Zieliński", BOB_COMPANY)
-    assert "Wyloguj" in top_bar(anna.client)[0]
+    assert "Wyloguj" in top_bar(plain, anna.client)[0]
     assert anna.client.post("/jezyk", data={"lang": "en", "next": "/panel"}).status_code == 303
-    english, _ = top_bar(anna.client)
+    english, _ = top_bar(plain, anna.client)
     assert "Log out" in english and "Wyloguj" not in english and "Selected company:" in english
-    polish, _ = top_bar(bob.client)  # Bob still reads Polish
+    polish, _ = top_bar(plain, bob.client)  # Bob still reads Polish
     assert "Wyloguj" in polish and "Log out" not in polish
     assert anna.client.post("/jezyk", data={"lang": "pl", "next": "/panel"}).status_code == 303
-    assert "Wyloguj" in top_bar(anna.client)[0]
+    assert "Wyloguj" in top_bar(plain, anna.client)[0]
 
 
-def test_after_log_out_the_top_bar_is_a_visitors(app):
+def test_after_log_out_the_top_bar_is_a_visitors(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
-    assert "Anna Nowak" in top_bar(anna.client)[0]
+    assert "Anna Nowak" in top_bar(plain, anna.client)[0]
     assert anna.logout().status_code == 303
-    bar, _ = top_bar(anna.client, "/logowanie")
+    bar, _ = top_bar(plain, anna.client, "/logowanie")
     assert "Anna Nowak" not in bar and name_of(ANNA_COMPANY) not in bar
     assert "Zaloguj się" in bar and "Wyloguj" not in bar
     # Logged in again: her bar, with the new session's token.
     assert anna.login().status_code == 303
-    bar, page_token = top_bar(anna.client)
+    bar, page_token = top_bar(plain, anna.client)
     assert "Anna Nowak" in bar and page_token in bar
 
 
-def test_a_visitors_top_bar_never_carries_a_users(app):
+def test_a_visitors_top_bar_never_carries_a_users(app, plain):
     anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
-    top_bar(anna.client)
+    top_bar(plain, anna.client)
     visitor = app.test_client()
     for path in ("/logowanie", "/rejestracja", "/"):
-        bar, _ = top_bar(visitor, path)
+        bar, _ = top_bar(plain, visitor, path)
         assert "Anna Nowak" not in bar and "csrf_token" not in bar
+
+
+def client_at(app, base_url):
+    """A browser on another host or under a URL prefix (every request made there)."""
+
+    class There(FlaskClient):
+        def open(self, *args, **kwargs):
+            kwargs.setdefault("base_url", base_url)
+            return super().open(*args, **kwargs)
+
+    return There(app, use_cookies=True)
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost/", "http://localhost/prefiks/", "https://inny.example/"])
+def test_every_kind_of_page_equals_the_plain_rendering(tmp_path, base_url):
+    """A visitor, someone without a company, someone with one (the company page too), both
+    languages, at the root, under a prefix and on another host: 200s, a 404, 422s (the title's
+    "Błąd:"), a query string with HTML in it, htmx partials; each page equal to the plain
+    rendering of its layout."""
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))  # 18 failed log-ins
+    plain = plain_twin(tmp_path, RATELIMIT_ENABLED=False)
+    host = "/".join(base_url.split("/")[:3]) + "/"
+    visitor = client_at(app, base_url)
+    anna, bob = client_at(app, base_url), client_at(app, base_url)
+    # Signed up on the host (the journey follows its redirects' paths), then browsing at base_url.
+    anna._cookies = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY, client_at(app, host)).client._cookies
+    bob._cookies = person(app, "bob@example.com", "Bartosz <b>Zieliński</b>", "O'Brien & Syn",
+                          client=client_at(app, host)).client._cookies
+    pages = {
+        visitor: ["/", "/logowanie", "/pomoc?x=<b>&y=%221%22&z", "/nie-ma-takiej"],
+        anna: ["/panel", "/konto", f"/firmy/{company_id(ANNA_COMPANY)}", f"/firmy/{company_id(ANNA_COMPANY)}/licencje",
+               "/panel?"],
+        bob: ["/panel", "/konto", "/firmy/dodaj"],
+    }
+    posts = {visitor: ("/logowanie", {"email": "x"}), anna: ("/konto/imie-i-nazwisko", {"first_name": ""}),
+             bob: ("/firmy/dodaj", {"number": "123"})}
+    for language in ("pl", "en", "pl"):
+        for client, paths in pages.items():
+            client.post("/jezyk", data={"lang": language, "next": "/"})
+            for path in paths:
+                page = same_as_plain(plain, client, "get", path).data.decode()
+                assert f'<html lang="{language}">' in page
+                assert "<b>" not in page
+                same_as_plain(plain, client, "get", path, headers={"HX-Request": "true"})
+            path, data = posts[client]
+            page = same_as_plain(plain, client, "post", path, data=data).data.decode()
+            assert "<title>" + ("Błąd:" if language == "pl" else "Error:") in page
+            assert f'name="next" value="{path}"' in page  # a route with a GET: this page
+            same_as_plain(plain, client, "post", path, data=data, headers={"HX-Request": "true"})
+    page = same_as_plain(plain, bob, "get", "/panel").data.decode()
+    assert "Bartosz &lt;b&gt;Zieliński&lt;/b&gt; O&#39;Brien &amp; Syn" in page
+
+
+def test_one_worker_serves_the_root_a_prefix_and_another_host(tmp_path):
+    """The same person and pages on one app, at the root, under a prefix, on another host (and
+    over https): each time the links of that place, equal to the plain rendering."""
+    app = create_app(make_config(tmp_path, RATELIMIT_ENABLED=False))
+    plain = plain_twin(tmp_path, RATELIMIT_ENABLED=False)
+    anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY, client_at(app, "http://localhost/"))
+    elsewhere = Journey(client_at(app, "https://inny.example/"))
+    assert elsewhere.login().status_code == 303
+    places = [(client_at(app, "http://localhost/"), 'href="/konto"'),
+              (client_at(app, "http://localhost/prefiks/"), 'href="/prefiks/konto"'),
+              (client_at(app, "https://localhost/"), 'href="/konto"'),
+              (elsewhere.client, 'href="/konto"')]
+    for client, _ in places[:3]:
+        client._cookies = anna.client._cookies
+    for _ in range(2):
+        for client, link in places:
+            for path in ("/panel", "/konto", "/pomoc"):
+                page = same_as_plain(plain, client, "get", path).data.decode()
+                assert link in page
+                assert ('href="/prefiks/' in page) == (link == 'href="/prefiks/konto"')
