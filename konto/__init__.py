@@ -33,6 +33,7 @@ from konto import registry
 from konto import sessions
 from konto import twostep
 from konto import web
+from konto import widgets
 from konto.client import TrustedProxyFix
 from konto.routing import Rule
 
@@ -102,6 +103,7 @@ def create_app(test_config=None):
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(cache_dir)
     fragments.init_app(app)  # the layout's parts kept per user, company, language
+    widgets.init_app(app)  # the pages' building blocks (field, heading…), once _macros.html
     i18n_cache.init_app(app)  # after babel: translation catalogues once per process
     cli.init_app(app)
 
