@@ -21,6 +21,8 @@ from tests.helpers import Journey
 from tests.helpers import make_config
 
 BASE = (Path(__file__).resolve().parent.parent / "templates" / "base.html").read_text()
+DEFINITION = "\n{#- The content block's definition: a page without one shows nothing there. -#}\n" \
+             "{% if false %}{% block content %}{% endblock %}{% endif %}"
 
 ANNA_COMPANY = "PL5250001003"
 ANNA_SECOND = "PL6760003007"
@@ -33,12 +35,15 @@ def plain(app, tmp_path):
 
 
 def plain_twin(tmp_path, **config):
-    """The app of make_config(tmp_path, **config) (database, keys) with base.html including the
-    layout's templates as they are: rendered anew on every page, with the request's own CSRF
-    token and path."""
+    """The app of make_config(tmp_path, **config) (database, keys) with the layout rendered plainly:
+    base.html including the layout's templates as they are (anew on every page, with the request's
+    own CSRF token and path) and the content block rendered in place (not as one string)."""
     assert BASE.count("{{ layout_top() }}") == 1 and BASE.count("{{ layout_bottom() }}") == 1
-    source = BASE.replace("{{ layout_top() }}", '{% include "_layout_top.html" %}').replace(
-        "{{ layout_bottom() }}", '{% include "_layout_bottom.html" %}')
+    assert BASE.count("{{ self.content() }}") == 1 and BASE.count(DEFINITION) == 1
+    source = (BASE.replace("{{ layout_top() }}", '{% include "_layout_top.html" %}')
+              .replace("{{ layout_bottom() }}", '{% include "_layout_bottom.html" %}')
+              .replace("{{ self.content() }}", "{% block content %}{% endblock %}")
+              .replace(DEFINITION, ""))
     twin = create_app(make_config(tmp_path, **config))  # the same database
     twin.jinja_env.loader = ChoiceLoader([DictLoader({"base.html": source}), twin.jinja_env.loader])
     return twin
@@ -266,3 +271,25 @@ def test_one_worker_serves_the_root_a_prefix_and_another_host(tmp_path):
                 page = same_as_plain(plain, client, "get", path).data.decode()
                 assert link in page
                 assert ('href="/prefiks/' in page) == (link == 'href="/prefiks/konto"')
+
+
+def test_flashes_and_the_content_equal_the_plain_rendering(app, plain):
+    """A page with flashes (HTML in them), a page and its htmx partial: the same as the content
+    block rendered in place, flashes and all."""
+    anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
+    anna.client.get("/panel")  # the session's CSRF value made, kept in the cookie for both
+    for path in ("/panel", "/konto", "/firmy/dodaj", f"/firmy/{company_id(ANNA_COMPANY)}"):
+        for headers in ({}, {"HX-Request": "true"}):
+            with anna.client.session_transaction() as session:
+                session["_flashes"] = [("message", "Zapisano <b>zmiany</b> & więcej"), ("message", "Drugi")]
+            jar = dict(anna.client._cookies)
+            twin = FlaskClient(plain)
+            twin._cookies = anna.client._cookies
+            expected = twin.get(path, headers=headers).data.decode()
+            anna.client._cookies.clear()
+            anna.client._cookies.update(jar)  # the flashes again, for the kept layout
+            page = anna.client.get(path, headers=headers).data.decode()
+            assert page == expected, (path, headers)
+            assert ('<div class="flashes" role="status">\n  <p class="flash">Zapisano &lt;b&gt;zmiany&lt;/b&gt; &amp; '
+                    'więcej</p><p class="flash">Drugi</p>\n</div>') in page
+            assert "<main" in page or headers
