@@ -267,7 +267,7 @@ def test_pages_follow_the_requests_language_whatever_the_memo_holds(app):
 def test_an_e_mail_in_another_language_inside_a_request_is_in_that_language(app):
     """force_locale within a request (an e-mail to an English account from a Polish page)."""
     with app.test_request_context("/"):
-        before = render_template("_flashes.html") + app.jinja_env.from_string('{{ _("Strona główna") }}').render()
+        before = render_template("_logo.html") + app.jinja_env.from_string('{{ _("Strona główna") }}').render()
         with force_locale("en"):
             inside = app.jinja_env.from_string('{{ _("Strona główna") }}').render()
         after = app.jinja_env.from_string('{{ _("Strona główna") }}').render()
