@@ -22,6 +22,7 @@ templates included with the request's own values), and two people's changes walk
 """
 
 import secrets
+from operator import attrgetter
 
 from flask.globals import _cv_request
 from jinja2 import pass_context
@@ -63,27 +64,38 @@ def _next_path(request, url_for):
     return url_for("pages.index")
 
 
-def layout_functions(app):
-    """The `layout_top` and `layout_bottom` template globals of one app (each app its own memo)."""
-    memo = {}
-    environment = app.jinja_env
+class Keeper:
+    """One app's kept fragments: a template rendered with the given values only, under a key."""
 
-    def kept(name, key, values):
-        html = memo.get(key)
+    def __init__(self, app):
+        self.app = app
+        self.environment = app.jinja_env
+        self.memo = {}
+
+    def get(self, name, key, values):
+        html = self.memo.get(key)
         if html is None:
-            variables = {**values, "config": app.config, "csrf_token": _marked_csrf_token, "request": _MarkedRequest()}
-            html = str(environment.get_template(name).render(variables))
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[key] = html
+            html = str(self.environment.get_template(name).render(values))
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = html
         return html
 
-    def adapter_key(context):
-        request_context = _cv_request.get(None)
+    def place(self):
+        """The request's context and the key of where and how it is shown: its language, its URL
+        adapter (the links), DEMO_MAIL (the footer's link)."""
+        request_context = _cv_request.get()
         adapter = request_context.url_adapter
-        return request_context, (request_locale(), context.resolve_or_missing("current_language"),
-                                 adapter.server_name, adapter.script_name, adapter.subdomain, adapter.url_scheme,
-                                 adapter.default_method, app.config["DEMO_MAIL"])
+        locale = request_locale()
+        return request_context, (locale, locale.language if locale is not None else None, adapter.server_name,
+                                 adapter.script_name, adapter.subdomain, adapter.url_scheme, adapter.default_method,
+                                 self.app.config["DEMO_MAIL"])
+
+
+def layout_functions(app, keeper):
+    """The `layout_top` and `layout_bottom` template globals of one app."""
+    environment = app.jinja_env
+    marked = {"config": app.config, "csrf_token": _marked_csrf_token, "request": _MarkedRequest()}
 
     def plain(context, name):  # outside a request: rendered as an include would
         return Markup(environment.get_template(name).render(context.get_all()))
@@ -92,30 +104,62 @@ def layout_functions(app):
     def layout_top(context):
         if _cv_request.get(None) is None:
             return plain(context, "_layout_top.html")
-        _, key = adapter_key(context)
+        _, key = keeper.place()
         user = context.resolve_or_missing("current_user")
         company = context.resolve_or_missing("active_company")
         if user.is_authenticated:
             key += (True, user.id, user.full_name, *((company.id, company.name) if company else (None, None)))
         else:
             key += (False,)
-        values = {"current_user": user, "active_company": company, "current_language": key[1],
+        values = {**marked, "current_user": user, "active_company": company,
+                  "current_language": context.resolve_or_missing("current_language"),
                   "languages": context.resolve_or_missing("languages")}
-        html = kept("_layout_top.html", ("top", *key), values)
+        html = keeper.get("_layout_top.html", ("top", context.resolve_or_missing("current_language"), *key), values)
         return Markup(html.replace(_CSRF_MARK, escape(csrf_token())))
 
     @pass_context
     def layout_bottom(context):
         if _cv_request.get(None) is None:
             return plain(context, "_layout_bottom.html")
-        request_context, key = adapter_key(context)
-        values = {"current_language": key[1], "languages": context.resolve_or_missing("languages")}
-        html = kept("_layout_bottom.html", ("bottom", *key), values)
+        request_context, key = keeper.place()
+        language = context.resolve_or_missing("current_language")
+        values = {**marked, "current_language": language, "languages": context.resolve_or_missing("languages")}
+        html = keeper.get("_layout_bottom.html", ("bottom", language, *key), values)
         here = escape(_next_path(request_context.request, environment.globals["url_for"]))
         return Markup(html.replace(_CSRF_MARK, escape(csrf_token())).replace(_NEXT_MARK, here))
 
     return layout_top, layout_bottom
 
 
+# What the registry table (companies/_company_data.html) shows of a company (a Company or the
+# registry's CompanyData): its key, with the number shown and the language. tests/test_fragments.py
+# checks that the template reads nothing else.
+REGISTRY_TABLE_SHOWS = ("name", "nip", "regon", "krs", "street", "building", "unit", "postal_code", "city", "gmina",
+                        "powiat", "wojewodztwo", "address_text", "legal_form", "kind", "status", "start_date",
+                        "suspended_date", "end_date", "vat_status")
+_registry_values = attrgetter(*REGISTRY_TABLE_SHOWS)
+
+
+def registry_table_function(keeper):
+    """The `registry_table(company, tax_id_display)` template global: the registry table kept per
+    what it shows (the record's values, the number, the language)."""
+
+    def registry_table(company, tax_id_display):
+        values = {"company": company, "tax_id_display": tax_id_display}
+        if _cv_request.get(None) is None:
+            return Markup(keeper.environment.get_template("companies/_company_data.html").render(values))
+        _, place = keeper.place()
+        key = ("registry", _registry_values(company), tax_id_display, *place)
+        try:
+            hash(key)
+        except TypeError:  # a value that cannot be a key: rendered as it is
+            return Markup(keeper.environment.get_template("companies/_company_data.html").render(values))
+        return Markup(keeper.get("companies/_company_data.html", key, values))
+
+    return registry_table
+
+
 def init_app(app):
-    app.jinja_env.globals["layout_top"], app.jinja_env.globals["layout_bottom"] = layout_functions(app)
+    keeper = Keeper(app)
+    app.jinja_env.globals["layout_top"], app.jinja_env.globals["layout_bottom"] = layout_functions(app, keeper)
+    app.jinja_env.globals["registry_table"] = registry_table_function(keeper)

@@ -5,18 +5,26 @@ user or an earlier page left in the memo. Two people, one worker: after every ch
 a top bar, the next page shows the change."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from jinja2 import ChoiceLoader
 from jinja2 import DictLoader
+from jinja2 import meta
+from jinja2 import nodes
 
 from konto import create_app
 from konto.db import database
+from konto.fragments import REGISTRY_TABLE_SHOWS
+from konto.i18n import request_locale
 from konto.models import Company
 from konto.models import Membership
 from konto.models import User
+from konto.registry import demo
+from konto.registry.base import CompanyData
 from tests.helpers import Journey
 from tests.helpers import make_config
 
@@ -293,3 +301,74 @@ def test_flashes_and_the_content_equal_the_plain_rendering(app, plain):
             assert ('<div class="flashes" role="status">\n  <p class="flash">Zapisano &lt;b&gt;zmiany&lt;/b&gt; &amp; '
                     'więcej</p><p class="flash">Drugi</p>\n</div>') in page
             assert "<main" in page or headers
+
+
+def plain_table(app, company, tax_id_display):
+    return app.jinja_env.from_string(
+        '{% include "companies/_company_data.html" %}').render(company=company, tax_id_display=tax_id_display)
+
+
+def registry_records():
+    """Every demo registry record, and each with one shown value changed or taken away."""
+    records = []
+    for entity in demo.entities().values():
+        if entity.get("data"):
+            base = CompanyData.from_dict(entity["data"])
+            records.append((base, entity["tax_id"]))
+            for name in REGISTRY_TABLE_SHOWS:
+                for value in (None, "", "ended", "suspended", "2019-05-01", "czynny", "legal_person",
+                              "Nowa <b>wartość</b> & \"cudzysłów\""):
+                    records.append((replace(base, **{name: value}), entity["tax_id"]))
+            records.append((base, None))
+            records.append((base, "DE136695976"))
+    return records
+
+
+def test_the_registry_table_kept_equals_the_plain_table(app):
+    """Every record, each with any one shown value changed (the kept table of the record before
+    it in the memo), a company from the database too, in one language then the other and back,
+    each twice: the same as the template included plainly."""
+    records = registry_records()
+    assert len(records) > 1000
+    table = app.jinja_env.globals["registry_table"]
+    with app.test_request_context("/"), database.connection_context():
+        anna = Company.create(tax_id="PL5250001003", country="PL", nip="5250001003", name="Anna <i>i</i> Syn",
+                              city="Kraków", postal_code="30-001", street="Długa", building="1", source="demo",
+                              start_date="2001-01-02", vat_status="zwolniony", legal_form="spółka cywilna")
+        records.append((anna, anna.tax_id))
+        for language in ("pl", "en", "pl"):
+            with force_locale(language):
+                assert request_locale().language == language
+                for _ in range(2):
+                    for company, tax_id_display in records:
+                        assert table(company, tax_id_display) == plain_table(app, company, tax_id_display)
+        with force_locale("en"):
+            assert "Business status" in table(anna, anna.tax_id)
+
+
+def test_the_registry_table_reads_only_what_its_key_holds(app):
+    """companies/_company_data.html may read of `company` only REGISTRY_TABLE_SHOWS (legal_form:
+    the filter reads legal_form and kind), and no variable but company and tax_id_display: what it
+    showed of anything else would be kept for every page with the same values."""
+    source = app.jinja_env.loader.get_source(app.jinja_env, "companies/_company_data.html")[0]
+    tree = app.jinja_env.parse(source)
+    assert meta.find_undeclared_variables(tree) <= {"company", "tax_id_display", "_"}
+    read = {node.attr for node in tree.find_all(nodes.Getattr) if getattr(node.node, "name", None) == "company"}
+    assert read and read <= set(REGISTRY_TABLE_SHOWS), read - set(REGISTRY_TABLE_SHOWS)
+    on_company = {node.name for node in tree.find_all(nodes.Filter) if getattr(node.node, "name", None) == "company"}
+    assert on_company == {"legal_form"} and {"legal_form", "kind"} <= set(REGISTRY_TABLE_SHOWS)
+    assert not list(tree.find_all(nodes.Include)) and not list(tree.find_all(nodes.Import))
+
+
+def test_a_refreshed_company_shows_its_new_data(app, plain):
+    """The company page after the record changed (a registry refresh): the new values, at once."""
+    anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
+    path = f"/firmy/{company_id(ANNA_COMPANY)}"
+    assert "Rejestrowa 1" not in top_bar(plain, anna.client, path)[0]
+    for changes in ({"street": "Rejestrowa", "building": "1"}, {"status": "suspended", "suspended_date": "2026-01-02"},
+                    {"vat_status": "zwolniony"}, {"name": "Po <zmianie> & Co"}):
+        with database.connection_context():
+            Company.update(**changes).where(Company.tax_id == ANNA_COMPANY).execute()
+        page = same_as_plain(plain, anna.client, "get", path).data.decode()
+        assert "Rejestrowa" in page
+    assert "Po &lt;zmianie&gt; &amp; Co" in page and "działalność zawieszona" in page and "zwolniony" in page
