@@ -22,6 +22,8 @@ templates included with the request's own values), and two people's changes walk
 """
 
 import secrets
+from datetime import date
+from datetime import datetime
 from operator import attrgetter
 
 from flask.globals import _cv_request
@@ -159,7 +161,34 @@ def registry_table_function(keeper):
     return registry_table
 
 
+# What kept() takes: values whose equality is their text's (a model instance is equal to
+# another state of its row: pass the values it shows instead).
+PLAIN_VALUES = (str, int, float, bool, type(None), Markup, date, datetime)
+
+
+def kept_function(keeper):
+    """The `kept(template, **values)` template global: a template that shows only these values
+    (and translations, links, filters), rendered once per them, the language and URL root."""
+
+    def kept(template, /, **values):
+        """{{ kept("area/_part.html", name=value, …) }}: what {% include %} would give with only
+        these values. For a part repeated down a page (a list's items) whose text changes only
+        with its values; tests/test_fragments.py checks that every such template reads nothing
+        else, and that the pages equal their plain rendering."""
+        for value in values.values():
+            if type(value) not in PLAIN_VALUES:
+                raise TypeError(f"kept({template!r}): {type(value).__name__} is not a plain value")
+        if _cv_request.get(None) is None:
+            return Markup(keeper.environment.get_template(template).render(values))
+        _, place = keeper.place()
+        key = (template, *((item, type(value), value) for item, value in sorted(values.items())), *place)
+        return Markup(keeper.get(template, key, values))
+
+    return kept
+
+
 def init_app(app):
     keeper = Keeper(app)
     app.jinja_env.globals["layout_top"], app.jinja_env.globals["layout_bottom"] = layout_functions(app, keeper)
     app.jinja_env.globals["registry_table"] = registry_table_function(keeper)
+    app.jinja_env.globals["kept"] = kept_function(keeper)

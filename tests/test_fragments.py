@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader
 from jinja2 import DictLoader
 from jinja2 import meta
 from jinja2 import nodes
+from markupsafe import Markup
 
 from konto import create_app
 from konto.db import database
@@ -43,9 +44,10 @@ def plain(app, tmp_path):
 
 
 def plain_twin(tmp_path, **config):
-    """The app of make_config(tmp_path, **config) (database, keys) with the layout rendered plainly:
-    base.html including the layout's templates as they are (anew on every page, with the request's
-    own CSRF token and path) and the content block rendered in place (not as one string)."""
+    """The app of make_config(tmp_path, **config) (database, keys) with nothing kept: base.html
+    including the layout's templates as they are (anew on every page, with the request's own CSRF
+    token and path), the content block rendered in place (not as one string), kept() and
+    registry_table() rendering their templates every time."""
     assert BASE.count("{{ layout_top() }}") == 1 and BASE.count("{{ layout_bottom() }}") == 1
     assert BASE.count("{{ self.content() }}") == 1 and BASE.count(DEFINITION) == 1
     source = (BASE.replace("{{ layout_top() }}", '{% include "_layout_top.html" %}')
@@ -54,6 +56,16 @@ def plain_twin(tmp_path, **config):
               .replace(DEFINITION, ""))
     twin = create_app(make_config(tmp_path, **config))  # the same database
     twin.jinja_env.loader = ChoiceLoader([DictLoader({"base.html": source}), twin.jinja_env.loader])
+    environment = twin.jinja_env
+
+    def kept(template, /, **values):  # the template with these values, rendered every time
+        return Markup(environment.get_template(template).render(values))
+
+    def registry_table(company, tax_id_display):
+        return Markup(environment.get_template("companies/_company_data.html").render(
+            company=company, tax_id_display=tax_id_display))
+
+    environment.globals.update(kept=kept, registry_table=registry_table)
     return twin
 
 
@@ -144,6 +156,9 @@ def test_switching_companies_shows_the_chosen_one(app, plain):
         assert response.status_code == 303
         bar, _ = top_bar(plain, anna.client)
         assert chosen in bar and other not in bar
+        items = re.findall(r"<li>.*?</li>", anna.client.get("/panel").data.decode(), re.S)
+        assert [("badge chosen" in item) for item in items if chosen in item] == [True]
+        assert [("badge chosen" in item) for item in items if other in item] == [False]
 
 
 def test_a_new_name_shows_on_the_next_page(app, plain):
@@ -372,3 +387,74 @@ def test_a_refreshed_company_shows_its_new_data(app, plain):
         page = same_as_plain(plain, anna.client, "get", path).data.decode()
         assert "Rejestrowa" in page
     assert "Po &lt;zmianie&gt; &amp; Co" in page and "działalność zawieszona" in page and "zwolniony" in page
+
+
+KEPT_MAY_READ = {"_", "gettext", "ngettext", "url_for"}
+
+
+def kept_calls(parser):
+    """(page template, kept template, the names it is given) for every kept() call."""
+    root = Path(__file__).resolve().parent.parent / "templates"
+    calls = []
+    for path in sorted(root.rglob("*.html")):
+        tree = parser.parse(path.read_text())
+        for call in tree.find_all(nodes.Call):
+            if isinstance(call.node, nodes.Name) and call.node.name == "kept":
+                assert isinstance(call.args[0], nodes.Const) and len(call.args) == 1, path
+                calls.append((str(path.relative_to(root)), call.args[0].value, {kw.key for kw in call.kwargs}))
+    return root, calls
+
+
+def test_every_kept_template_reads_only_the_values_it_is_given(app):
+    """A kept template shows nothing but its values (and translations, links, filters): no other
+    variable, no include or import; every page gives a template the same names."""
+    parser = app.jinja_env
+    root, calls = kept_calls(parser)
+    assert {template for _, template, _ in calls} >= {"account/_company_item.html", "companies/_steps.html",
+                                                      "companies/_tabs.html"}
+    names = {}
+    for page, template, given in calls:
+        tree = parser.parse((root / template).read_text())
+        read = meta.find_undeclared_variables(tree)
+        assert read - KEPT_MAY_READ <= given, (page, template, read - KEPT_MAY_READ - given)
+        assert not list(tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends))), template
+        assert names.setdefault(template, given) == given, (page, template)
+
+
+def test_kept_takes_plain_values_only(app):
+    """A model instance equals another state of its row: kept() refuses it (and anything but a
+    plain value), rather than keeping a stale text under it."""
+    kept = app.jinja_env.globals["kept"]
+    with app.test_request_context("/"), database.connection_context():
+        company = Company.create(tax_id="PL5250001003", country="PL", name="A", source="demo")
+        with pytest.raises(TypeError):
+            kept("companies/_steps.html", step=company)
+        with pytest.raises(TypeError):
+            kept("companies/_steps.html", step=[1])
+        assert "aria-current" in kept("companies/_steps.html", step=2)
+    with app.app_context():  # outside a request (an e-mail): rendered as it is
+        assert "aria-current" in kept("companies/_steps.html", step=2)
+
+
+def test_kept_items_of_one_page_follow_their_values(app, plain):
+    """Two people, several companies, the dashboard's items and the company pages' tabs: after a
+    rename, a role change, a verification, each page equals the plain rendering."""
+    anna = person(app, "anna@example.com", "Anna", "Nowak", ANNA_COMPANY)
+    assert anna.add_company(ANNA_SECOND, contact_email="anna@example.com").status_code == 303
+    bob = person(app, "bob@example.com", "Bartosz", "Zieliński", BOB_COMPANY)
+    first, second = company_id(ANNA_COMPANY), company_id(ANNA_SECOND)
+    paths = ("/panel", f"/firmy/{first}", f"/firmy/{first}/licencje", f"/firmy/{second}/uslugi")
+    changes = [
+        lambda: Company.update(name="Zmieniona <nazwa>").where(Company.id == first).execute(),
+        lambda: Company.update(verified=False).where(Company.id == second).execute(),
+        lambda: Membership.update(role="member").where(Membership.company == second).execute(),
+        lambda: Company.update(verified=True, name="Znowu & inna").where(Company.id == second).execute(),
+    ]
+    for change in [lambda: None, *changes]:
+        with database.connection_context():
+            change()
+        for path in paths:
+            same_as_plain(plain, anna.client, "get", path)
+        same_as_plain(plain, bob.client, "get", "/panel")
+    page = anna.client.get("/panel").data.decode()
+    assert "Zmieniona &lt;nazwa&gt;" in page and "Znowu &amp; inna" in page
