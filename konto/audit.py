@@ -4,10 +4,10 @@ Never pass a password, a token or a link carrying one as `detail`.
 """
 
 from flask import has_request_context
-from flask_babel import lazy_gettext as _l
 
 from konto.client import client_agent
 from konto.client import client_ip
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import AuditEvent
 from konto.observability import current_request_id
 

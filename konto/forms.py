@@ -4,7 +4,6 @@ import re
 
 from flask import request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
@@ -25,6 +24,7 @@ from konto import passwords
 from konto import taxid
 from konto.addresses import canonical
 from konto.csrf_tokens import CachedCSRF
+from konto.i18n_cache import lazy_gettext as _l
 
 EMAIL_MAX = 254
 NAME_MAX = 100

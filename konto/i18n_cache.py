@@ -20,6 +20,8 @@ from flask import g
 from flask import request
 from flask.globals import _cv_app
 from flask_babel import get_translations
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
@@ -102,6 +104,37 @@ def template_ngettext(eval_ctx, singular, plural, num, **variables):
     if eval_ctx.autoescape:
         translated = Markup(translated)
     return translated % variables
+
+
+_LAZY = object()  # marks a lazy string's key in a catalogue's memo
+
+
+class LazyText(LazyString):
+    """What flask_babel.lazy_gettext gives (a LazyString: translated each time it is used, in the
+    language of that moment), its text kept in the request's catalogue's memo when it has no
+    variables (a label, a role's name: ~60 calls each time through Flask-Babel's gettext).
+    Outside an app context, and with variables (often a request's data), Flask-Babel's as before.
+    tests/test_i18n.py compares it with Flask-Babel's lazy_gettext for every message."""
+
+    def __init__(self, string, **variables):
+        super().__init__(gettext, string, **variables)
+        self._key = (_LAZY, string) if not variables else None
+
+    def __str__(self):
+        if self._key is None or _cv_app.get(None) is None:
+            return str(self._func(*self._args, **self._kwargs))
+        memo = _memo()
+        text = memo.get(self._key)
+        if text is None:
+            text = memo[self._key] = str(self._func(*self._args))
+        return text
+
+    __html__ = __str__
+
+
+def lazy_gettext(string, **variables):
+    """flask_babel.lazy_gettext, kept per catalogue (LazyText)."""
+    return LazyText(string, **variables)
 
 
 def init_app(app):

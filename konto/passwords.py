@@ -10,7 +10,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+
+from konto.i18n_cache import lazy_gettext as _l
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

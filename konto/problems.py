@@ -12,8 +12,8 @@ import json
 
 from flask import current_app
 from flask import request
-from flask_babel import lazy_gettext as _l
 
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 
 MEDIA_TYPE = "application/problem+json"

@@ -7,7 +7,6 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import Headers
 from werkzeug.routing import IntegerConverter
@@ -21,6 +20,7 @@ from konto.forms import MAX_ID
 from konto.htmx import add_vary
 from konto.htmx import is_htmx
 from konto.htmx import render
+from konto.i18n_cache import lazy_gettext as _l
 from konto.registry.base import OTHER
 from konto.registry.base import SOURCE_LABELS
 from konto.sessions import login_manager

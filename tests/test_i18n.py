@@ -363,3 +363,34 @@ def test_kept_dates_and_times_are_babels_for_every_kind_of_value_and_language(ap
                             assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in expected.items()}
                             compared += 1
     assert compared > 100
+
+
+def test_kept_lazy_strings_are_flask_babels_for_every_message_in_every_language(app):
+    """konto's lazy_gettext (its text kept per catalogue) reads as Flask-Babel's lazy_gettext:
+    every message of both catalogues, twice, in each language in turn, under force_locale, as
+    str and as HTML; with variables; outside an app context."""
+    from babel.messages.pofile import read_po  # noqa: PLC0415 - only this test reads the .po files
+    from flask_babel import lazy_gettext as flask_babel_lazy  # noqa: PLC0415 - the reference
+
+    from konto.i18n_cache import lazy_gettext  # noqa: PLC0415
+
+    root = app.root_path + "/translations"
+    messages = set()
+    for language in ("pl", "en"):
+        with open(f"{root}/{language}/LC_MESSAGES/messages.po", "rb") as po:
+            messages |= {m.id for m in read_po(po) if m.id and isinstance(m.id, str) and "%(" not in m.id}
+    ours = {message: lazy_gettext(message) for message in messages}
+    theirs = {message: flask_babel_lazy(message) for message in messages}
+    compared = 0
+    for language in ("en", "pl", "en"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            for other in (None, "pl" if language == "en" else "en"):
+                with force_locale(other) if other else app.app_context():
+                    for message in sorted(messages) * 2:
+                        assert str(ours[message]) == str(theirs[message]), (language, other, message)
+                        assert ours[message].__html__() == theirs[message].__html__()
+                        compared += 1
+            named = "Spróbuj ponownie za %(minutes)s min."
+            assert str(lazy_gettext(named, minutes=5)) == str(flask_babel_lazy(named, minutes=5))
+    assert compared > 2000
+    assert str(lazy_gettext("Panel")) == str(flask_babel_lazy("Panel")) == "Panel"  # no app context

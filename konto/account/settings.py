@@ -11,7 +11,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -31,6 +30,7 @@ from konto.htmx import redirect_to
 from konto.htmx import redirect_to_url
 from konto.htmx import render
 from konto.htmx import render_form
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import safe_next
 from konto.models import Company
 from konto.models import Membership

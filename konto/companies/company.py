@@ -6,7 +6,6 @@ from flask import get_flashed_messages
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from konto import permissions
@@ -23,6 +22,7 @@ from konto.forms import parse_id
 from konto.htmx import is_htmx
 from konto.htmx import redirect_to
 from konto.htmx import render
+from konto.i18n_cache import lazy_gettext as _l
 
 
 def _company_page(membership, contact_form, status=200):

@@ -1,12 +1,12 @@
 """Joining a company that is in the portal already: the request, and its administrators' decision."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
 from konto.db import write_transaction
 from konto.flows import members
 from konto.flows.companies import mail_about_company
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import AccessRequest
 from konto.models import Membership
 from konto.models import User

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -33,6 +32,7 @@ from konto.db import write_transaction
 from konto.flows import Refused
 from konto.flows import members
 from konto.flows.licences import clean_reason
+from konto.i18n_cache import lazy_gettext as _l
 from konto.licences import history
 from konto.licences import numbers
 from konto.links import external_url

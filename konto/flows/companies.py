@@ -9,7 +9,6 @@ REGON.
 import secrets
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -19,6 +18,7 @@ from konto import taxid
 from konto.db import database
 from konto.db import write_transaction
 from konto.flows import members
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Company

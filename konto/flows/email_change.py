@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -29,6 +28,7 @@ from konto.db import write_transaction
 from konto.flows import programs
 from konto.flows.notices import send_reset_link
 from konto.flows.notices import tell_owner
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import EmailChange

@@ -23,7 +23,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 from peewee import IntegrityError
 
@@ -31,6 +30,7 @@ from konto import audit
 from konto.db import PrebuiltSelect
 from konto.db import write_transaction
 from konto.flows import members
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Company

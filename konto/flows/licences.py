@@ -17,7 +17,6 @@ import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -27,6 +26,7 @@ from konto.db import database
 from konto.db import locked
 from konto.db import write_transaction
 from konto.flows import Refused
+from konto.i18n_cache import lazy_gettext as _l
 from konto.licences import history
 from konto.licences import numbers
 from konto.licences import status

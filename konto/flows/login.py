@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from konto import audit
 from konto import passwords
 from konto import sessions
 from konto.flows.notices import tell_owner
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import User
 
 # How a log-in ended (LoginResult.outcome).

@@ -16,7 +16,6 @@ happen then (the chosen company, the person's open invitations and requests, the
 and later the desktop programs' access to the company) happens in one place.
 """
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from konto import audit
@@ -25,6 +24,7 @@ from konto.db import PrebuiltSelect
 from konto.db import is_sqlite
 from konto.db import write_transaction
 from konto.flows import programs
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import AccessRequest

@@ -1,8 +1,7 @@
 """E-mails that tell an account's owner what was done to the account, with a way out."""
 
-from flask_babel import lazy_gettext as _l
-
 from konto import tokens
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 

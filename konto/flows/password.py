@@ -1,7 +1,6 @@
 """The password: confirming it again, changing it, a forgotten one reset by an e-mail link."""
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from konto import audit
 from konto import passwords
@@ -13,6 +12,7 @@ from konto.flows.email_change import cancel_pending as cancel_pending_email_chan
 from konto.flows.notices import send_reset_link
 from konto.flows.notices import tell_owner
 from konto.flows.signup import send_activation
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import User
 
 

@@ -22,7 +22,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -31,6 +30,7 @@ from konto.db import database
 from konto.db import locked
 from konto.db import write_transaction
 from konto.flows import Refused
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Company

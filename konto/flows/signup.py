@@ -12,7 +12,6 @@ registration by someone else leaves nothing behind.
 """
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import audit
@@ -23,6 +22,7 @@ from konto import tokens
 from konto.db import database
 from konto.db import write_transaction
 from konto.flows.notices import tell_owner
+from konto.i18n_cache import lazy_gettext as _l
 from konto.links import external_url
 from konto.mail import send_email
 from konto.models import Consent

@@ -22,7 +22,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from konto import audit
 from konto import factors
@@ -33,6 +32,7 @@ from konto.db import database
 from konto.db import write_transaction
 from konto.flows.notices import tell_owner
 from konto.flows.staff import is_staff
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import Company
 from konto.models import Membership
 from konto.models import Passkey

@@ -1,12 +1,12 @@
 """The company side's forms: a service's terms, the admin-rights claim."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from konto.forms import BaseForm
+from konto.i18n_cache import lazy_gettext as _l
 from konto.staff.forms import LicenceNumberField
 
 

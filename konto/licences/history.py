@@ -1,7 +1,6 @@
 """Recording the history of a taxpayer's licences and services, and telling the administrators."""
 
-from flask_babel import lazy_gettext as _l
-
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import Company
 from konto.models import LicenceEvent
 from konto.models import Membership

@@ -18,12 +18,12 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from konto import clock
 from konto.db import database
 from konto.db import write_transaction
+from konto.i18n_cache import lazy_gettext as _l
 from konto.licences import history
 from konto.licences import numbers
 from konto.licences import status

@@ -7,10 +7,10 @@ that "wygasa za N dni" or "wygasła", an Abonament's days left and its 30-day re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from konto import i18n
+from konto.i18n_cache import lazy_gettext as _l
 
 EXPIRING_DAYS = 30  # a licence "wygasa za N dni" from this many days before its end
 RENEWAL_WINDOW_DAYS = 30  # after an Abonament ends, it can be renewed at the renewal price this long

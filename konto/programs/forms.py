@@ -1,6 +1,5 @@
 """The code page's forms: the code, then the decision with the companies."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import widgets
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from konto.forms import BaseForm
+from konto.i18n_cache import lazy_gettext as _l
 
 
 class CodeForm(BaseForm):

@@ -16,7 +16,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from konto import clock
@@ -28,6 +27,7 @@ from konto.forms import EmptyForm
 from konto.htmx import redirect_to
 from konto.htmx import render
 from konto.htmx import render_form
+from konto.i18n_cache import lazy_gettext as _l
 from konto.models import DeviceAuthorization
 from konto.models import ProgramClient
 from konto.permissions import is_admin

@@ -11,7 +11,7 @@ from dataclasses import field
 from dataclasses import fields
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
+from konto.i18n_cache import lazy_gettext as _l
 
 FOUND = "found"
 NOT_FOUND = "not_found"

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import IntegerField
@@ -19,6 +18,7 @@ from konto import clock
 from konto import taxid
 from konto.forms import BaseForm
 from konto.forms import _strip
+from konto.i18n_cache import lazy_gettext as _l
 from konto.licences import numbers
 
 REASON_MAX = 500
