@@ -11,6 +11,8 @@ macros (kept in tests/data/_macros.html) and these, with and without errors, hin
 attributes, in both languages.
 """
 
+import wtforms.widgets
+import wtforms.widgets.core
 from jinja2 import pass_context
 from markupsafe import Markup
 from markupsafe import escape
@@ -137,7 +139,45 @@ def company_fields(form):
     return Markup("\n" + "".join(f"{html}\n" for html in fields))
 
 
+# WTForms writes a control's attributes with html_params, one Markup.format per attribute (~20
+# calls each: nearly half of the log-in page's). What it writes depends only on its arguments, so
+# it is kept per them (names, values and the values' types) when every value is a plain one; any
+# other value (a lazy translation) goes to WTForms' own every time. WTForms is pinned.
+_wtforms_html_params = wtforms.widgets.core.html_params
+_PLAIN = frozenset({str, Markup, bool, int, float, type(None)})
+HTML_PARAMS_MEMO_SIZE = 4096
+_html_params_memo = {}
+
+
+def html_params(**kwargs):
+    """wtforms.widgets.html_params, its result kept per its arguments."""
+    types = tuple(map(type, kwargs.values()))
+    if not _PLAIN.issuperset(types):
+        return _wtforms_html_params(**kwargs)
+    key = (tuple(kwargs.items()), types)
+    html = _html_params_memo.get(key)
+    if html is None:
+        html = _wtforms_html_params(**kwargs)
+        if len(_html_params_memo) >= HTML_PARAMS_MEMO_SIZE:
+            _html_params_memo.clear()
+        _html_params_memo[key] = html
+    return html
+
+
+def _keep_html_params():
+    """Every place WTForms 3.3 (pinned) takes html_params from: its widgets module (Select,
+    TextArea, ListWidget…), the Input and Button widgets' own attribute, and wtforms.widgets
+    (Label)."""
+    core = wtforms.widgets.core
+    if core.Input.__dict__["html_params"].__func__ is not _wtforms_html_params:
+        raise RuntimeError("WTForms' widgets no longer take html_params as konto.widgets expects")
+    core.html_params = wtforms.widgets.html_params = html_params
+    core.Input.html_params = core.Button.html_params = staticmethod(html_params)
+
+
 def init_app(app):
+    if wtforms.widgets.core.html_params is not html_params:
+        _keep_html_params()
     app.jinja_env.globals.update(
         field=field, checkbox=checkbox, error_summary=error_summary, heading=heading, busy=busy,
         new_password_fields=new_password_fields, company_fields=company_fields,

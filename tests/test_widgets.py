@@ -1,19 +1,25 @@
 """The pages' building blocks as template globals (konto.widgets) write what the Jinja macros they
 replace wrote (tests/data/_macros.html, templates/_macros.html until then), byte for byte: every
 field of every form, with and without errors, descriptions (hints), hx_/data_/aria_ attributes,
-HTML in every text, in both languages, as a page and as an htmx partial."""
+HTML in every text, in both languages, as a page and as an htmx partial. WTForms' html_params
+kept per its arguments (konto.widgets.html_params) writes what WTForms' own writes."""
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
+import wtforms.widgets
+import wtforms.widgets.core
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 from markupsafe import Markup
 from wtforms.validators import ValidationError
 
 from konto import forms
+from konto import widgets
 from konto.licences import forms as licence_forms
 from konto.programs import forms as program_forms
 from konto.staff import forms as staff_forms
@@ -166,3 +172,81 @@ def test_a_validation_error_reads_the_same(app, render):
             old, new = render(call, form=form)
             assert new == old
     assert ValidationError  # the kind of error the validators raise
+
+
+PARAMS = [
+    {"name": "email", "id": "email", "type": "email", "value": "", "required": True, "maxlength": 254},
+    {"name": "x", "value": 'a"b<c>&d\'e', "class_": "wide", "for_": "y", "data_hx_post": "/a?b=1&c=2"},
+    {"name": "x", "value": Markup("<b>już</b>"), "aria_describedby": "x-error x-hint", "aria_invalid": "true"},
+    {"name": "x", "checked": False, "disabled": True, "value": None, "step": 0.5, "min": 0, "max": -1},
+    {"name": "x", "value": "1", "selected": True},
+    {"name": "x", "value": 1, "selected": 1},  # an int, not True: value="1" selected="1"
+    {"label": "Grupa & <opcje>"},
+    {},
+]
+
+
+def test_html_params_kept_gives_what_wtforms_gives():
+    """konto.widgets.html_params against WTForms' own for every kind of value (quotes, HTML,
+    Markup, True, False, None, numbers, class_, for_, data_ and aria_ names), twice, interleaved."""
+    for _ in range(2):
+        for params in PARAMS:
+            ours = widgets.html_params(**params)
+            theirs = widgets._wtforms_html_params(**params)
+            assert ours == theirs and type(ours) is type(theirs), params
+    assert widgets.html_params(value=1) != widgets.html_params(value=True)
+    assert widgets.html_params(value=Markup("<b>")) != widgets.html_params(value="<b>")
+
+
+def test_html_params_is_wtforms_everywhere_wtforms_takes_it(app):
+    core = wtforms.widgets.core
+    assert core.html_params is widgets.html_params and wtforms.widgets.html_params is widgets.html_params
+    assert core.Input.__dict__["html_params"].__func__ is widgets.html_params
+    assert core.Button.__dict__["html_params"].__func__ is widgets.html_params
+    assert widgets._wtforms_html_params.__module__ == "wtforms.widgets.core"
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_every_field_renders_as_with_wtforms_own_html_params(csrf_app, monkeypatch, language):
+    """Every field of every form (errors, descriptions, attributes as the pages pass them), and
+    its label, through the kept html_params and through WTForms' own (put back for the second)."""
+    calls = CALLS + ["f.label()", "f.label(class_='x', data_y='<z>')", "f()", "f(placeholder=lazy)"]
+
+    app = csrf_app  # the hidden CSRF inputs too
+
+    def every_rendering():
+        out = []
+        lazy = _l("Adres e-mail")
+        for form_class in every_form_class().values():
+            for errors in (False, True):
+                form = spoil(form_class(formdata=None), description=errors, errors=errors)
+                for f in form:
+                    for call in calls:
+                        out.append(app.jinja_env.from_string("{{ " + call + " }}").render(
+                            f=f, hint=Markup("<i>h</i>"), url="/a?b=<c>", lazy=lazy))
+                out.append(str(form.hidden_tag()) if hasattr(form, "hidden_tag") else "")
+        return out
+
+    with app.test_request_context("/"), force_locale(language):  # one session: one token
+        kept = every_rendering()
+        core = wtforms.widgets.core
+        monkeypatch.setattr(core, "html_params", widgets._wtforms_html_params)
+        monkeypatch.setattr(wtforms.widgets, "html_params", widgets._wtforms_html_params)
+        monkeypatch.setattr(core.Input, "html_params", staticmethod(widgets._wtforms_html_params))
+        monkeypatch.setattr(core.Button, "html_params", staticmethod(widgets._wtforms_html_params))
+        assert every_rendering() == kept
+    assert len(kept) > 1500 and sum('name="csrf_token" type="hidden"' in html for html in kept) > 20
+
+
+def test_each_session_s_form_carries_its_own_token(csrf_app):
+    """The hidden CSRF input (html_params kept per its arguments, the token among them): two
+    browsers, each page with its own session's token, turn by turn."""
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    tokens = {}
+    for _ in range(2):
+        for client in (first, second):
+            page = client.get("/logowanie").data.decode()
+            token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+            assert f'id="csrf_token" name="csrf_token" type="hidden" value="{token}"' in page
+            assert tokens.setdefault(id(client), token) == token
+    assert tokens[id(first)] != tokens[id(second)]
