@@ -10,6 +10,7 @@ from flask import session
 from konto import create_app
 from konto import csrf_tokens
 from konto.db import database
+from konto.models import Company
 from konto.models import User
 from tests.helpers import PASSWORD
 from tests.helpers import Journey
@@ -135,3 +136,82 @@ def test_csrf_protection_runs_in_its_place_for_the_methods_it_checks(csrf_app):
     assert response.status_code == 400 and response.is_json
     csrf_app.config["WTF_CSRF_ENABLED"] = False
     assert client.post("/wyloguj").status_code in (302, 303)
+
+
+def _form_classes():
+    """Every form class of the portal (konto.forms.BaseForm's subclasses, in every module)."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    import konto  # noqa: PLC0415
+    from konto.forms import BaseForm  # noqa: PLC0415
+
+    for info in pkgutil.walk_packages(konto.__path__, "konto."):
+        importlib.import_module(info.name)
+    found, todo = set(), [BaseForm]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.add(sub)
+            todo.append(sub)
+    return sorted(found, key=lambda cls: (cls.__module__, cls.__qualname__))
+
+
+def test_a_forms_hidden_tag_rendered_once_is_flask_wtfs_every_time(csrf_app):
+    """BaseForm.hidden_tag keeps what it rendered per form and arguments: for every form of the
+    portal, asked again and again (no arguments, a field's name, a field object), it is Flask-WTF's
+    hidden_tag of that form; each session's form carries that session's own token, never another's."""
+    from flask_wtf import FlaskForm  # noqa: PLC0415 - the reference
+
+    classes = _form_classes()
+    assert len(classes) > 20
+    seen = {}
+    for raw in ("a" * 40, "b" * 40, "a" * 40):
+        with csrf_app.test_request_context("/"):
+            session["csrf_token"] = raw
+            token = csrf_tokens.csrf_token()
+            for cls in classes:
+                form = cls()
+                for args in [(), ("csrf_token",), (), ("nothing",), (form.csrf_token,), ()]:
+                    ours = form.hidden_tag(*args)
+                    assert ours == FlaskForm.hidden_tag(form, *args), (cls, args)
+                    assert type(ours) is type(FlaskForm.hidden_tag(form, *args))
+                assert f'value="{token}"' in form.hidden_tag(), cls
+            seen.setdefault(raw, token)
+            assert seen[raw] == token
+    assert seen["a" * 40] != seen["b" * 40]
+
+
+def test_every_post_form_of_the_pages_carries_the_sessions_token(app, clock):
+    """The forms a view builds only when the page has buttons for them (the dashboard's
+    invitations, the preview's access request, the Licencje cards) are there whenever those
+    buttons are: with CSRF on, every POST form of these pages carries the session's token."""
+    from tests.licence_helpers import COMPANY  # noqa: PLC0415
+    from tests.licence_helpers import issue  # noqa: PLC0415
+    from tests.licence_helpers import make_staff  # noqa: PLC0415
+
+    make_staff(app, clock)
+    anna, bob = Journey(app.test_client()), Journey(app.test_client())
+    anna.signed_up()
+    anna.add_company(COMPANY)
+    bob.signed_up(email="bob@example.com")
+    with database.connection_context():
+        company_id = Company.get(Company.tax_id == COMPANY).id
+    invited = anna.client.post(f"/firmy/{company_id}/uzytkownicy/dodaj", data={"email": "bob@example.com"})
+    assert invited.status_code == 303
+    issue(app, COMPANY)
+    preview = bob.client.post("/firmy/dodaj", data={"number": COMPANY}).headers["Location"]
+    app.config["WTF_CSRF_ENABLED"] = True  # read per request and per form
+    pages = [
+        (bob, "/panel", 1), (bob, preview, 1),
+        (anna, "/panel", 0), (anna, f"/firmy/{company_id}", 1), (anna, f"/firmy/{company_id}/licencje", 1),
+        (anna, f"/firmy/{company_id}/uzytkownicy", 1),
+    ]
+    for journey, path, at_least in pages:
+        page = journey.client.get(path).data.decode()
+        token = one_token(journey.client, path)
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', page, re.S)
+        main = page.split('<main', 1)[1].split('</main>', 1)[0]
+        in_main = [form for form in forms if form in main]
+        assert len(in_main) >= at_least, (path, len(in_main))
+        for form in forms:
+            assert re.search(rf'name="csrf_token"[^>]* value="{re.escape(token)}"', form), (path, form)

@@ -121,7 +121,7 @@ def preview(key):
             return _step("companies/preview.html", draft=draft, company=company, form=form, existing=existing,
                          status=422)
     return _step("companies/preview.html", draft=draft, company=company, form=form, existing=existing,
-                 request_form=EmptyForm())
+                 request_form=EmptyForm() if existing else None)  # only the access request's button uses it
 
 
 @bp.route("/dodaj/<key>/oswiadczenie", methods=["GET", "POST"])

@@ -122,7 +122,7 @@ def index(company_id):
         rows=rows,
         event_labels=HISTORY_EVENTS,
         today=today,
-        action_form=EmptyForm(),
+        action_form=EmptyForm() if rows else None,  # only the cards' buttons use it
         **_tabs(member),
     )
 
