@@ -2,6 +2,7 @@
 leaving and handing over, as people do them through the app (test client)."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,28 @@ def test_every_member_sees_who_is_in_the_company_and_with_which_role(app, client
     admin_page = client.get(f"/firmy/{company_id}/uzytkownicy").data.decode()
     assert "Dodaj użytkownika" in admin_page and "Zmień rolę" in admin_page and "Historia zmian" in admin_page
     assert "Użytkownicy" in client.get(f"/firmy/{company_id}").data.decode()
+
+
+def test_each_cell_is_labelled_with_its_column_for_phones(app, client, anna, company_id):
+    """The Użytkownicy tables stack their rows on phones, each cell labelled (data-label) with its
+    column's name: for every row of both tables, the labels are the header's names, in order, for
+    an administrator and a member, in Polish and English (the names are translated once a page)."""
+    bob = joined(app, client, company_id, "bob@example.com")
+    assert invite(client, company_id, "cezary@example.com").status_code == 303
+    assert invite(client, company_id, "dorota@example.com", admin=True).status_code == 303
+    for language in ("pl", "en"):
+        for browser, tables in ((client, 2), (bob.client, 1)):
+            browser.post("/jezyk", data={"lang": language, "next": "/"})
+            page = browser.get(f"/firmy/{company_id}/uzytkownicy").data.decode()
+            found = re.findall(r"<table class=\"stack-table users-table\">(.*?)</table>", page, re.S)
+            assert len(found) == tables
+            for table in found:
+                header = re.findall(r'<th scope="col">([^<]*)</th>', table)
+                rows = re.findall(r"<tr>\s*(<td.*?)</tr>", table, re.S)
+                assert len(header) >= 3 and len(rows) >= 2, table
+                for row in rows:
+                    assert re.findall(r'<td data-label="([^"]*)"', row) == header
+            assert ("Osoba" in page) == (language == "pl")
 
 
 def test_a_plain_member_gets_403_on_every_administrators_action_and_nothing_changes(app, client, anna, company_id):
