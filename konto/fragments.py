@@ -1,4 +1,6 @@
-"""The layout around a page's content, kept rendered: base.html's `layout_top()` and `layout_bottom()`.
+"""Parts of pages kept rendered: the layout around a page's content (base.html's `layout_top()`
+and `layout_bottom()`), the registry table (`registry_table()`) and items repeated down a page
+(`kept(template, **values)`).
 
 Everything of a page outside its <main> (the head's links, the top bar, the footer, the language
 switch) is the same from one request to the next for a given user, company and language, yet
@@ -19,6 +21,10 @@ language switch's `next` (this page). A part is rendered with a mark in their pl
 text of this process, and each request puts its own values, escaped as Jinja escapes them, where
 the marks are. tests/test_fragments.py: every kind of page equals the plain rendering (the
 templates included with the request's own values), and two people's changes walked in turn.
+
+The registry table and kept items follow the same rule: rendered with their values only, kept
+under those values (for the table: the record's shown values), the language and URL root; the
+tests check from each template's syntax tree that it reads nothing else.
 """
 
 import secrets
