@@ -16,7 +16,6 @@ Found by profiling the pages under load (bench/results.md has the figures):
 from functools import lru_cache
 
 from babel import support
-from flask import g
 from flask import request
 from flask.globals import _cv_app
 from flask_babel import get_translations
@@ -42,13 +41,26 @@ def _hand_out_wtforms_catalogue():
 
 
 def _translations():
-    # Kept with its locale: flask_babel.force_locale (an e-mail in its recipient's language)
-    # changes the locale within a request.
+    """flask_babel.get_translations(): the app's catalogue of the request's locale. Flask-Babel
+    loads each once per app and keeps it (its default domain's cache; konto uses no other
+    domain), and finds it again through ~65 calls a request (domain, context, locale, its
+    name); here it is kept beside it, on the app, per Locale (equal Locales are one language).
+    Kept with its locale on `g` too: flask_babel.force_locale (an e-mail in its recipient's
+    language) changes the locale within a request."""
     locale = request_locale()
-    cached = g.get("_konto_translations")
-    if cached is None or cached[0] is not locale:
-        cached = g._konto_translations = (locale, get_translations())
-    return cached[1]
+    app_context = _cv_app.get()
+    kept = app_context.g.__dict__.get("_konto_translations")
+    if kept is None or kept[0] is not locale:
+        catalogues = app_context.app.extensions.get("konto_catalogues")
+        if catalogues is None:
+            catalogues = app_context.app.extensions["konto_catalogues"] = {}
+        catalogue = catalogues.get(locale)
+        if catalogue is None:
+            catalogue = get_translations()
+            if locale is not None:
+                catalogues[locale] = catalogue
+        kept = app_context.g._konto_translations = (locale, catalogue)
+    return kept[1]
 
 
 def _memo():

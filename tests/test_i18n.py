@@ -394,3 +394,24 @@ def test_kept_lazy_strings_are_flask_babels_for_every_message_in_every_language(
             assert str(lazy_gettext(named, minutes=5)) == str(flask_babel_lazy(named, minutes=5))
     assert compared > 2000
     assert str(lazy_gettext("Panel")) == str(flask_babel_lazy("Panel")) == "Panel"  # no app context
+
+
+def test_the_kept_catalogue_is_flask_babels_for_every_language_and_app(app, tmp_path):
+    """konto.i18n_cache._translations() (the catalogue kept on the app per Locale) is the object
+    Flask-Babel's get_translations() gives: in each language in turn, under force_locale, outside
+    a request, and for a second app of the same process."""
+    from flask_babel import get_translations  # noqa: PLC0415 - the reference
+
+    from konto.i18n_cache import _translations  # noqa: PLC0415
+
+    other = create_app(make_config(tmp_path / "other"))
+    for application in (app, other, app):
+        for language in ("pl", "en", "pl", "en"):
+            with application.test_request_context("/", headers={"Accept-Language": language}):
+                assert _translations() is get_translations()
+                assert _translations().ugettext("Strona główna") == get_translations().ugettext("Strona główna")
+                with force_locale("en" if language == "pl" else "pl"):
+                    assert _translations() is get_translations()
+                assert _translations() is get_translations()
+        with application.app_context():
+            assert _translations() is get_translations()
