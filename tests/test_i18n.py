@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import render_template
+from flask import request
 from flask_babel import force_locale
 
 from konto import clock
@@ -415,3 +416,16 @@ def test_the_kept_catalogue_is_flask_babels_for_every_language_and_app(app, tmp_
                 assert _translations() is get_translations()
         with application.app_context():
             assert _translations() is get_translations()
+
+
+def test_the_browsers_language_kept_per_header_is_werkzeugs_best_match(app):
+    """konto.i18n._browser_language (kept per Accept-Language text) gives what the request's
+    accept_languages.best_match(LANGUAGES) gives, or Polish, for every kind of header, twice."""
+    headers = [None, "", "en", "EN", "en-GB,en;q=0.9", "pl;q=0.9,en;q=0.8", "en;q=0.9,pl;q=0.8", "de", "de,en;q=0.1",
+               "*", "en;q=0", "pl-PL", "fr-CA,fr;q=0.9,en-US;q=0.5", ";;;q=x", "en;q=1.5,pl", " en , pl "]
+    for header in headers * 2:
+        environ = {} if header is None else {"HTTP_ACCEPT_LANGUAGE": header}
+        with app.test_request_context("/", environ_base=environ):
+            expected = request.accept_languages.best_match(i18n.LANGUAGES) or i18n.DEFAULT
+            assert i18n._browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE")) == expected, header
+            assert i18n.select_locale() == expected, header
